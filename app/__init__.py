@@ -1,0 +1,41 @@
+"""Gatehouse: a Flask site that keeps people signed in with two JWTs in HttpOnly cookies."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; ``test_config`` overrides every other configuration source."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from . import authority, db, passwords
+    from .config import load_config
+    from .extensions import csrf
+    from .web import authn, errors, i18n
+
+    load_config(app, test_config)
+    db.init_app(app)
+    authority.init_app(app)
+    passwords.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all
+    authn.init_app(app)
+    errors.init_app(app)
+
+    from .account import bp as account_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    return app

@@ -1,0 +1,149 @@
+"""Configuration: built-in defaults, instance/config.py, FLASK_* variables, then test_config.
+
+Secrets that are not configured are generated once into ``instance/secrets.json`` (mode
+0600) and reused on every later start, so a restart never signs anyone out and no key is
+ever hard-coded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Tokens (seconds)
+    "ACCESS_TOKEN_TTL": 900,
+    "REFRESH_TOKEN_TTL": 1_209_600,
+    "SESSION_MAX_AGE": 2_592_000,
+    "SESSION_MAX_AGE_SHORT": 86_400,
+    "REFRESH_REUSE_GRACE": 10,
+    "REFRESH_TOKEN_ROTATION": True,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_ISSUER": "gatehouse",
+    "JWT_LEEWAY": 0,
+    "JWT_KEYS": None,  # {kid: secret or PEM}; generated into the instance folder when unset
+    "JWT_ACTIVE_KID": None,
+    "VERIFIED_TOKEN_CACHE_SIZE": 4096,
+    # Cookies
+    "ACCESS_COOKIE_NAME": None,  # None: "access_token", "__Host-access_token" when secure
+    "REFRESH_COOKIE_NAME": None,
+    "COOKIE_SECURE": True,
+    "COOKIE_SAMESITE": "Lax",
+    # Accounts
+    "PASSWORD_MIN_LENGTH": 8,
+    "PASSWORD_MAX_LENGTH": 128,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65_536,  # KiB
+    "ARGON2_PARALLELISM": 4,
+    # Storage
+    "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
+    "AUTO_CREATE_SCHEMA": True,
+    # Web
+    "SECRET_KEY": None,
+    "MAX_CONTENT_LENGTH": 1_048_576,
+    "RATELIMIT_ENABLED": True,
+    "LANGUAGES": ["en", "ko"],
+    "BABEL_DEFAULT_LOCALE": "en",
+    "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session
+}
+
+SECRETS_FILE = "secrets.json"
+MIN_HMAC_KEY_BYTES = 32
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config`` in the documented order, later sources winning."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish(app)
+
+
+def _finish(app: Flask) -> None:
+    """Derive the values that depend on others, and fill in missing secrets."""
+    cfg = app.config
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    uri = cfg["SQLALCHEMY_DATABASE_URI"] or (
+        "sqlite:///" + os.path.join(app.instance_path, "gatehouse.sqlite3")
+    )
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(uri)
+    if not cfg["SECRET_KEY"] or not cfg["JWT_KEYS"]:
+        stored = load_or_create_secrets(Path(app.instance_path) / SECRETS_FILE)
+        if not cfg["SECRET_KEY"]:
+            cfg["SECRET_KEY"] = stored["SECRET_KEY"]
+        if not cfg["JWT_KEYS"]:
+            cfg["JWT_KEYS"] = stored["JWT_KEYS"]
+            cfg["JWT_ACTIVE_KID"] = stored["JWT_ACTIVE_KID"]
+    if not cfg["JWT_ACTIVE_KID"]:
+        cfg["JWT_ACTIVE_KID"] = next(iter(cfg["JWT_KEYS"]))
+    secure = bool(cfg["COOKIE_SECURE"])
+    prefix = "__Host-" if secure else ""
+    cfg["ACCESS_COOKIE_NAME"] = cfg["ACCESS_COOKIE_NAME"] or prefix + "access_token"
+    cfg["REFRESH_COOKIE_NAME"] = cfg["REFRESH_COOKIE_NAME"] or prefix + "refresh_token"
+    # Flask's own session cookie (it carries only the CSRF token) follows the same policy.
+    cfg["SESSION_COOKIE_SECURE"] = secure
+    cfg["SESSION_COOKIE_SAMESITE"] = cfg["COOKIE_SAMESITE"]
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    _check_keys(cfg)
+
+
+def normalize_database_uri(uri: str) -> str:
+    """Map the common ``postgres://`` spelling onto the psycopg 3 driver."""
+    for old in ("postgres://", "postgresql://"):
+        if uri.startswith(old):
+            return "postgresql+psycopg://" + uri[len(old):]
+    return uri
+
+
+def new_hmac_secret() -> str:
+    """256 random bits, URL-safe, for an HMAC signing key."""
+    return secrets.token_urlsafe(MIN_HMAC_KEY_BYTES)
+
+
+def new_kid() -> str:
+    return secrets.token_hex(4)
+
+
+def load_or_create_secrets(path: Path) -> dict[str, Any]:
+    """Read the instance secrets, creating them (0600, exclusively) on first start."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        pass
+    kid = new_kid()
+    data = {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "JWT_KEYS": {kid: new_hmac_secret()},
+        "JWT_ACTIVE_KID": kid,
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race: use its secrets
+        return json.loads(path.read_text())
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    return data
+
+
+def _check_keys(cfg: Any) -> None:
+    """Refuse to start with a signing key that is short or reuses SECRET_KEY."""
+    keys = cfg["JWT_KEYS"]
+    if not isinstance(keys, dict) or not keys:
+        raise RuntimeError("JWT_KEYS must map key ids to keys")
+    if cfg["JWT_ACTIVE_KID"] not in keys:
+        raise RuntimeError("JWT_ACTIVE_KID names no key in JWT_KEYS")
+    if cfg["JWT_ALGORITHM"].startswith("HS"):
+        for kid, secret in keys.items():
+            if len(str(secret).encode()) < MIN_HMAC_KEY_BYTES:
+                raise RuntimeError(f"JWT key {kid!r} is shorter than 256 bits")
+            if secret == cfg["SECRET_KEY"]:
+                raise RuntimeError(f"JWT key {kid!r} must not be SECRET_KEY")

@@ -1,0 +1,88 @@
+"""Users, login sessions and refresh tokens (SQLAlchemy 2 typed models).
+
+A login session is one sign-in on one device; its refresh tokens form a chain in which each
+token names the one that replaced it. Only SHA-256 hashes of refresh tokens are stored.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from .extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC, on every backend alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    sessions: Mapped[list["LoginSession"]] = relationship(back_populates="user", passive_deletes=True)
+
+
+class RefreshToken(db.Model):
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's jti
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    session: Mapped["LoginSession"] = relationship(back_populates="tokens")
+
+    __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
+
+
+class LoginSession(db.Model):
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # absolute end, never extended
+    persistent: Mapped[bool] = mapped_column(Boolean, default=False)  # "remember me"
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    # Last activity is the newest refresh, so a refresh writes one table, not two.
+    last_seen_at: Mapped[datetime | None] = column_property(
+        select(func.max(RefreshToken.issued_at))
+        .where(RefreshToken.session_id == id)
+        .correlate_except(RefreshToken)
+        .scalar_subquery(),
+        deferred=True,
+    )
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+    tokens: Mapped[list[RefreshToken]] = relationship(back_populates="session", passive_deletes=True)

@@ -1,0 +1,223 @@
+"""The session store: the only code that writes login sessions and refresh tokens.
+
+Sign-in starts a session; a refresh replaces the session's current refresh token with a
+compare-and-set update, so two workers can never both rotate the same token; a replaced
+token shown again after the grace window revokes the whole session.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Mapping
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import aliased
+
+from .authority import Authority
+from .extensions import db
+from .models import LoginSession, RefreshToken, User, utc
+from .tokens import TokenType, hash_token
+
+log = logging.getLogger("gatehouse.auth")
+
+
+class RefreshFailure(str, Enum):
+    """Why a refresh token did not buy a new access token."""
+
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    NOT_FOUND = "not_found"
+    REUSED = "reused"
+    REVOKED = "revoked"
+
+
+class RefreshRefused(Exception):
+    def __init__(self, reason: RefreshFailure) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Tokens handed to one login session; ``refresh_token`` is None when it is not replaced."""
+
+    user_id: int
+    email: str
+    session_id: str
+    session_expires_at: int
+    persistent: bool
+    access_token: str
+    refresh_token: str | None
+
+
+def start_session(
+    user: User, *, authority: Authority, persistent: bool, user_agent: str = "", ip: str = ""
+) -> Grant:
+    """Open a login session for ``user`` and issue its first pair of tokens."""
+    now = authority.now()
+    lifetime = authority.session_max_age if persistent else authority.session_max_age_short
+    session = LoginSession(
+        id=secrets.token_urlsafe(16),
+        user_id=user.id,
+        created_at=utc(now),
+        expires_at=utc(int(now) + lifetime),
+        persistent=persistent,
+        user_agent=(user_agent or "")[:512],
+        ip=(ip or "")[:64],
+    )
+    db.session.add(session)
+    expires_at = int(now) + lifetime
+    refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
+    db.session.commit()
+    log.info("login user=%s session=%s", user.id, session.id)
+    return _grant(authority, user.id, user.email, session.id, expires_at, persistent, now,
+                  refresh_token)
+
+
+def refresh(
+    token: str, claims: Mapping[str, Any], *, authority: Authority, allow_expired: bool = False
+) -> Grant:
+    """Trade a refresh token for a new access token (and, with rotation, a new refresh token).
+
+    ``allow_expired`` is the third row of the table: the access token is still valid, so an
+    idle-expired refresh token that is still the session's current one may be renewed.
+    Raises RefreshRefused with the reason otherwise.
+    """
+    for _attempt in range(2):  # a lost compare-and-set is read again once
+        now = authority.now()
+        row = _lookup(hash_token(token))
+        if row is None:
+            raise RefreshRefused(RefreshFailure.NOT_FOUND)
+        if row.session_id != claims.get("sid") or str(row.user_id) != claims.get("sub"):
+            raise RefreshRefused(RefreshFailure.INVALID)
+        if row.revoked_at is not None:
+            raise RefreshRefused(RefreshFailure.REVOKED)
+        session_end = int(row.session_expires_at.timestamp())
+        if session_end <= now or (not allow_expired and row.expires_at.timestamp() <= now):
+            raise RefreshRefused(RefreshFailure.EXPIRED)
+        grant = lambda new_refresh: _grant(  # noqa: E731
+            authority, row.user_id, row.email, row.session_id, session_end, row.persistent, now,
+            new_refresh,
+        )
+        if row.replaced_at is not None:
+            return grant(_replaced_token(row, now, authority, allow_expired))
+        if not authority.rotation and not allow_expired:
+            return grant(None)
+        new_refresh = _rotate(authority, row, now, session_end)
+        if new_refresh is not None:
+            return grant(new_refresh)
+    raise RefreshRefused(RefreshFailure.REUSED)  # pragma: no cover - two lost races in a row
+
+
+def _lookup(token_hash: str):
+    successor = aliased(RefreshToken)
+    return db.session.execute(
+        select(
+            RefreshToken.id,
+            RefreshToken.session_id,
+            RefreshToken.user_id,
+            RefreshToken.expires_at,
+            RefreshToken.replaced_at,
+            RefreshToken.replaced_by,
+            LoginSession.expires_at.label("session_expires_at"),
+            LoginSession.revoked_at,
+            LoginSession.persistent,
+            User.email,
+            successor.replaced_at.label("successor_replaced_at"),
+            successor.id.label("successor_id"),
+        )
+        .join(LoginSession, LoginSession.id == RefreshToken.session_id)
+        .join(User, User.id == RefreshToken.user_id)
+        .outerjoin(successor, successor.id == RefreshToken.replaced_by)
+        .where(RefreshToken.token_hash == token_hash)
+    ).one_or_none()
+
+
+def _rotate(authority: Authority, row, now: float, session_end: int) -> str | None:
+    """Replace the current token; None when another request replaced it first."""
+    new_token, new_jti = _add_refresh_token(authority, row.session_id, row.user_id, now,
+                                            session_end)
+    claimed = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.replaced_at.is_(None))
+        .values(replaced_at=utc(now), replaced_by=new_jti)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return new_token
+
+
+def _replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
+    """A replaced token: the grace window for the previous one, else reuse of a stolen one."""
+    is_previous = row.successor_id is not None and row.successor_replaced_at is None
+    if (
+        not allow_expired
+        and is_previous
+        and now - row.replaced_at.timestamp() <= authority.reuse_grace
+    ):
+        return None  # a new access token, no new refresh token
+    if allow_expired:
+        # A stale refresh cookie beside a valid access token: drop it, keep the session.
+        raise RefreshRefused(RefreshFailure.EXPIRED)
+    revoke_sessions([row.session_id], authority=authority, reason=RefreshFailure.REUSED.value)
+    log.warning("refresh_token_reuse user=%s session=%s", row.user_id, row.session_id)
+    raise RefreshRefused(RefreshFailure.REUSED)
+
+
+def _add_refresh_token(
+    authority: Authority, session_id: str, user_id: int, now: float, session_end: int
+) -> tuple[str, str]:
+    """Stage a new refresh token row (hash only); returns the token and its id."""
+    token, claims = authority.mint(
+        TokenType.REFRESH, user_id=user_id, session_id=session_id, now=now, not_after=session_end
+    )
+    db.session.add(
+        RefreshToken(
+            id=claims["jti"],
+            token_hash=hash_token(token),
+            session_id=session_id,
+            user_id=user_id,
+            issued_at=utc(now),
+            expires_at=utc(claims["exp"]),
+        )
+    )
+    return token, claims["jti"]
+
+
+def _grant(
+    authority: Authority, user_id: int, email: str, session_id: str, session_end: int,
+    persistent: bool, now: float, refresh_token: str | None,
+) -> Grant:
+    access, _ = authority.mint(
+        TokenType.ACCESS, user_id=user_id, session_id=session_id, now=now, not_after=session_end,
+        extra={"email": email},
+    )
+    return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token)
+
+
+def end_sessions(session_ids: list[str], *, authority: Authority, reason: str = "logout") -> int:
+    """Sign out: delete the sessions' refresh tokens and mark them ended. Returns how many."""
+    if not session_ids:
+        return 0
+    db.session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(session_ids)))
+    ended = revoke_sessions(session_ids, authority=authority, reason=reason)
+    for sid in session_ids:
+        log.info("%s session=%s", reason, sid)
+    return ended
+
+
+def revoke_sessions(session_ids: list[str], *, authority: Authority, reason: str) -> int:
+    """Mark sessions revoked so none of their refresh tokens works again."""
+    result = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id.in_(session_ids), LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utc(authority.now()), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount

@@ -1,0 +1,1 @@
+"""The web layer: request hooks, cookie policy, error pages and shared forms."""

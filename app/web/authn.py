@@ -1,0 +1,234 @@
+"""The ``before_request`` check: who is asking, from the two token cookies or a Bearer header.
+
+| access   | refresh                                   | result                                   |
+|----------|-------------------------------------------|------------------------------------------|
+| valid    | valid or absent                           | signed in, no database query             |
+| expired  | valid and current in the database         | signed in, new access (+ rotated refresh)|
+| valid    | expired, same session, still current      | signed in, new refresh token             |
+| expired  | expired, absent, unknown or revoked       | anonymous, both cookies expired          |
+
+Reissued cookies are handed to the response with ``after_this_request``, so a request that
+needs none pays nothing for them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Callable, Mapping
+
+from flask import (
+    Flask, Response, after_this_request, current_app, g, jsonify, redirect, request, url_for,
+)
+
+from .. import session_store
+from ..authority import Authority, get_authority
+from ..session_store import Grant, RefreshRefused
+from ..tokens import TokenType, Verified
+from .cookies import CookiePolicy
+from .forms import PostButtonForm
+
+COOKIE_POLICY_KEY = "gatehouse.cookies"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in person as the access token describes them (no database row)."""
+
+    user_id: int
+    email: str
+    session_id: str
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> "Principal":
+        return cls(int(claims["sub"]), claims.get("email", ""), claims["sid"])
+
+    @classmethod
+    def from_grant(cls, grant: Grant) -> "Principal":
+        return cls(grant.user_id, grant.email, grant.session_id)
+
+
+@dataclass
+class PresentedTokens:
+    """What this request carried, kept for views such as logout."""
+
+    access: Verified | None = None
+    refresh: Verified | None = None
+    bearer_error: str | None = None
+    session_ids: list[str] = field(default_factory=list)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[COOKIE_POLICY_KEY] = CookiePolicy.from_config(app.config)
+    app.before_request(authenticate)
+    app.context_processor(_template_globals)
+
+
+def cookie_policy() -> CookiePolicy:
+    return current_app.extensions[COOKIE_POLICY_KEY]
+
+
+def no_token_reissue(view: Callable) -> Callable:
+    """Mark a view (logout) whose request must never be given fresh tokens."""
+    view.no_token_reissue = True  # type: ignore[attr-defined]
+    return view
+
+
+def authenticate() -> None:
+    g.user = None
+    g.tokens = PresentedTokens()
+    if request.endpoint == "static":
+        return
+    authority = get_authority()
+    now = authority.now()
+    header = request.headers.get("Authorization")
+    if header is not None:
+        _authenticate_bearer(header, authority, now)
+        return
+    policy = cookie_policy()
+    access_raw = request.cookies.get(policy.access_name)
+    refresh_raw = request.cookies.get(policy.refresh_name)
+    if not access_raw and not refresh_raw:
+        return
+    access = authority.verify(access_raw, TokenType.ACCESS, now) if access_raw else None
+    refresh = authority.verify(refresh_raw, TokenType.REFRESH, now) if refresh_raw else None
+    g.tokens = PresentedTokens(
+        access, refresh,
+        session_ids=list(dict.fromkeys(
+            t.claims["sid"] for t in (access, refresh) if t is not None and t.authentic
+        )),
+    )
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "no_token_reissue", False):
+        if access is not None and access.valid:
+            g.user = Principal.from_claims(access.claims)
+        return
+
+    if access is not None and access.valid:  # rows 1 and 3
+        g.user = Principal.from_claims(access.claims)
+        if refresh is None or refresh.valid:
+            return
+        if refresh.authentic and refresh.claims["sid"] == g.user.session_id:
+            grant = _try_refresh(refresh_raw, refresh.claims, authority, allow_expired=True)
+            if grant is not None and grant.refresh_token:
+                _reissue(grant, now, access=False)
+                return
+        _expire(refresh=True)
+        return
+
+    if refresh is not None and refresh.valid:  # row 2
+        grant = _try_refresh(refresh_raw, refresh.claims, authority, allow_expired=False)
+        if grant is not None:
+            g.user = Principal.from_grant(grant)
+            _reissue(grant, now, access=True)
+            return
+    _expire(access=True, refresh=True)  # row 4: whatever was sent, the browser drops both
+
+
+def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:
+    """``Authorization: Bearer <access token>``: never reads or sets token cookies."""
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        g.tokens.bearer_error = "invalid_request"
+        return
+    verified = authority.verify(value, TokenType.ACCESS, now)
+    if verified.valid:
+        g.user = Principal.from_claims(verified.claims)
+    else:
+        g.tokens.bearer_error = "invalid_token"
+
+
+def _try_refresh(token: str, claims: Mapping[str, Any], authority: Authority,
+                 allow_expired: bool) -> Grant | None:
+    try:
+        return session_store.refresh(token, claims, authority=authority,
+                                     allow_expired=allow_expired)
+    except RefreshRefused:
+        return None
+
+
+def _reissue(grant: Grant, now: float, *, access: bool) -> None:
+    """Hand the grant's new tokens to the response."""
+    policy = cookie_policy()
+    max_age = max(0, int(grant.session_expires_at - now)) if grant.persistent else None
+
+    @after_this_request
+    def set_cookies(response: Response) -> Response:
+        if access:
+            policy.set(response, policy.access_name, grant.access_token, max_age)
+        if grant.refresh_token:
+            policy.set(response, policy.refresh_name, grant.refresh_token, max_age)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _expire(*, access: bool = False, refresh: bool = False) -> None:
+    @after_this_request
+    def expire_cookies(response: Response) -> Response:
+        expire_token_cookies(response, access=access, refresh=refresh)
+        return response
+
+
+def expire_token_cookies(response: Response, *, access: bool = True, refresh: bool = True) -> None:
+    policy = cookie_policy()
+    if access:
+        policy.expire(response, policy.access_name)
+    if refresh:
+        policy.expire(response, policy.refresh_name)
+    response.headers["Cache-Control"] = "no-store"
+
+
+def set_grant_cookies(response: Response, grant: Grant, now: float) -> None:
+    """Sign-in: both cookies at once."""
+    policy = cookie_policy()
+    max_age = max(0, int(grant.session_expires_at - now)) if grant.persistent else None
+    policy.set(response, policy.access_name, grant.access_token, max_age)
+    if grant.refresh_token:
+        policy.set(response, policy.refresh_name, grant.refresh_token, max_age)
+    response.headers["Cache-Control"] = "no-store"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["text/html", "application/json"])
+        == "application/json"
+    )
+
+
+def unauthenticated() -> Response:
+    """401 with a Bearer challenge for JSON clients, a trip to the login page for people."""
+    if wants_json():
+        error = g.tokens.bearer_error if "tokens" in g else None
+        challenge = 'Bearer realm="gatehouse"' + (f', error="{error}"' if error else "")
+        response = jsonify(error=error or "unauthorized", message="Sign-in required.")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = challenge
+        return response
+    target = request.full_path.rstrip("?") if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return unauthenticated()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def anonymous_only(view: Callable) -> Callable:
+    """Login and sign-up pages send a signed-in person to their account."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is not None:
+            return redirect(url_for("account.index"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _template_globals() -> dict[str, Any]:
+    return {"current_user": g.get("user"), "post_button_form": PostButtonForm}
