@@ -211,6 +211,18 @@ def end_sessions(session_ids: list[str], *, authority: Authority, reason: str = 
     return ended
 
 
+def end_user_sessions(
+    user_id: int, *, authority: Authority, reason: str, keep_session: str | None = None
+) -> int:
+    """End every open session of a user (password change or reset), except ``keep_session``."""
+    query = select(LoginSession.id).where(
+        LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
+    )
+    if keep_session is not None:
+        query = query.where(LoginSession.id != keep_session)
+    return end_sessions(list(db.session.scalars(query)), authority=authority, reason=reason)
+
+
 def revoke_sessions(session_ids: list[str], *, authority: Authority, reason: str) -> int:
     """Mark sessions revoked so none of their refresh tokens works again."""
     result = db.session.execute(

@@ -113,3 +113,22 @@ def test_parallel_uses_rotate_exactly_once_and_all_stay_signed_in(app, refresh0)
     with app.app_context():
         assert db.session.scalar(select(LoginSession)).revoked_at is None
         assert db.session.scalar(select(db.func.count()).select_from(RefreshToken)) == 2
+
+
+def test_end_user_sessions_keeps_only_the_named_one(app, client, auth):
+    from app import session_store
+    from app.authority import get_authority
+    from .conftest import AuthActions
+    auth.register(EMAIL)
+    keep_refresh = auth.tokens()[1]
+    other = client.application.test_client()
+    AuthActions(other).login(EMAIL)
+    other_refresh = other.get_cookie("refresh_token").value
+    with app.app_context():
+        keep = db.session.scalar(select(RefreshToken.session_id).where(
+            RefreshToken.token_hash == hash_token(keep_refresh)))
+        ended = session_store.end_user_sessions(1, authority=get_authority(), reason="password",
+                                                keep_session=keep)
+    assert ended == 1
+    assert use(client, other_refresh)[0].status_code == 302
+    assert use(client, keep_refresh)[0].status_code == 200
