@@ -46,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "MAX_CONTENT_LENGTH": 1_048_576,
     "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
     "LANGUAGES": ["en", "ko"],
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session

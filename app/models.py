@@ -86,3 +86,19 @@ class LoginSession(db.Model):
 
     user: Mapped[User] = relationship(back_populates="sessions")
     tokens: Mapped[list[RefreshToken]] = relationship(back_populates="session", passive_deletes=True)
+
+
+class SecurityEvent(db.Model):
+    """Something a person may want to see in their account's recent activity."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+
+    __table_args__ = (Index("ix_security_events_user_created", "user_id", "created_at"),)

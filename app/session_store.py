@@ -6,7 +6,6 @@ token shown again after the grace window revokes the whole session.
 """
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from enum import Enum
@@ -15,12 +14,12 @@ from typing import Any, Mapping
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import aliased
 
+from . import events
 from .authority import Authority
+from .events import EventKind
 from .extensions import db
 from .models import LoginSession, RefreshToken, User, utc
 from .tokens import TokenType, hash_token
-
-log = logging.getLogger("gatehouse.auth")
 
 
 class RefreshFailure(str, Enum):
@@ -71,7 +70,6 @@ def start_session(
     expires_at = int(now) + lifetime
     refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
     db.session.commit()
-    log.info("login user=%s session=%s", user.id, session.id)
     return _grant(authority, user.id, user.email, session.id, expires_at, persistent, now,
                   refresh_token)
 
@@ -107,6 +105,8 @@ def refresh(
             return grant(None)
         new_refresh = _rotate(authority, row, now, session_end)
         if new_refresh is not None:
+            events.record(EventKind.REFRESH, authority=authority, user_id=row.user_id,
+                          session_id=row.session_id)
             return grant(new_refresh)
     raise RefreshRefused(RefreshFailure.REUSED)  # pragma: no cover - two lost races in a row
 
@@ -165,7 +165,8 @@ def _replaced_token(row, now: float, authority: Authority, allow_expired: bool) 
         # A stale refresh cookie beside a valid access token: drop it, keep the session.
         raise RefreshRefused(RefreshFailure.EXPIRED)
     revoke_sessions([row.session_id], authority=authority, reason=RefreshFailure.REUSED.value)
-    log.warning("refresh_token_reuse user=%s session=%s", row.user_id, row.session_id)
+    events.record(EventKind.REFRESH_TOKEN_REUSE, authority=authority, user_id=row.user_id,
+                  session_id=row.session_id)
     raise RefreshRefused(RefreshFailure.REUSED)
 
 
@@ -205,10 +206,7 @@ def end_sessions(session_ids: list[str], *, authority: Authority, reason: str = 
     if not session_ids:
         return 0
     db.session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(session_ids)))
-    ended = revoke_sessions(session_ids, authority=authority, reason=reason)
-    for sid in session_ids:
-        log.info("%s session=%s", reason, sid)
-    return ended
+    return revoke_sessions(session_ids, authority=authority, reason=reason)
 
 
 def end_user_sessions(

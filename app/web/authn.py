@@ -12,7 +12,7 @@ needs none pays nothing for them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, Mapping
 
@@ -54,7 +54,20 @@ class PresentedTokens:
     access: Verified | None = None
     refresh: Verified | None = None
     bearer_error: str | None = None
-    session_ids: list[str] = field(default_factory=list)
+
+    @property
+    def authentic(self) -> list[Mapping[str, Any]]:
+        """Claims of the presented tokens that we signed, valid or expired."""
+        return [t.claims for t in (self.access, self.refresh) if t is not None and t.authentic]
+
+    @property
+    def session_ids(self) -> list[str]:
+        return list(dict.fromkeys(claims["sid"] for claims in self.authentic))
+
+    @property
+    def user_id(self) -> int | None:
+        found = self.authentic
+        return int(found[0]["sub"]) if found else None
 
 
 def init_app(app: Flask) -> None:
@@ -91,12 +104,7 @@ def authenticate() -> None:
         return
     access = authority.verify(access_raw, TokenType.ACCESS, now) if access_raw else None
     refresh = authority.verify(refresh_raw, TokenType.REFRESH, now) if refresh_raw else None
-    g.tokens = PresentedTokens(
-        access, refresh,
-        session_ids=list(dict.fromkeys(
-            t.claims["sid"] for t in (access, refresh) if t is not None and t.authentic
-        )),
-    )
+    g.tokens = PresentedTokens(access, refresh)
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "no_token_reissue", False):
         if access is not None and access.valid:

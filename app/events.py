@@ -1,0 +1,54 @@
+"""Security events: one structured log line each, and a row for the account's activity list.
+
+A log line names the event, the user id and the session id, never a token, password or hash.
+A refresh is logged but gets no row (it happens every few minutes and would drown the rest).
+"""
+from __future__ import annotations
+
+import logging
+from enum import Enum
+
+from flask import has_request_context, request
+
+from .authority import Authority
+from .extensions import db
+from .models import SecurityEvent, utc
+
+log = logging.getLogger("gatehouse.events")
+
+
+class EventKind(str, Enum):
+    REGISTER = "register"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    REFRESH = "refresh"
+    SESSION_REVOKED = "session_revoked"
+    SESSIONS_SIGNED_OUT = "sessions_signed_out"
+    PASSWORD_CHANGED = "password_changed"
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+
+
+NOT_STORED = frozenset({EventKind.REFRESH})
+
+
+def record(
+    kind: EventKind, *, authority: Authority, user_id: int | None, session_id: str | None = None,
+    commit: bool = True,
+) -> None:
+    """Log the event; store it for the user's activity list unless it is a refresh."""
+    ip = request.remote_addr or "" if has_request_context() else ""
+    user_agent = request.user_agent.string[:512] if has_request_context() else ""
+    log.log(
+        logging.WARNING if kind is EventKind.REFRESH_TOKEN_REUSE else logging.INFO,
+        "auth_event event=%s user=%s session=%s ip=%s",
+        kind.value, user_id if user_id is not None else "-", session_id or "-", ip or "-",
+    )
+    if kind in NOT_STORED or user_id is None:
+        return
+    db.session.add(SecurityEvent(
+        user_id=user_id, kind=kind.value, created_at=utc(authority.now()),
+        session_id=session_id, ip=ip[:64], user_agent=user_agent,
+    ))
+    if commit:
+        db.session.commit()
