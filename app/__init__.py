@@ -17,12 +17,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import authority, db, passwords, throttle
+    from . import authority, db, logs, passwords, throttle
     from .config import load_config
     from .extensions import csrf
     from .web import authn, errors, i18n
 
     load_config(app, test_config)
+    logs.init_app(app)
     db.init_app(app)
     authority.init_app(app)
     passwords.init_app(app)

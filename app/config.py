@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
     "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
     "LANGUAGES": ["en", "ko"],
+    "LOG_LEVEL": "INFO",
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session
 }
