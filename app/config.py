@@ -95,6 +95,7 @@ def _finish(app: Flask) -> None:
     cfg["ACCESS_COOKIE_NAME"] = cfg["ACCESS_COOKIE_NAME"] or prefix + "access_token"
     cfg["REFRESH_COOKIE_NAME"] = cfg["REFRESH_COOKIE_NAME"] or prefix + "refresh_token"
     # Flask's own session cookie (it carries only the CSRF token) follows the same policy.
+    cfg["SESSION_COOKIE_NAME"] = prefix + "session"
     cfg["SESSION_COOKIE_SECURE"] = secure
     cfg["SESSION_COOKIE_SAMESITE"] = cfg["COOKIE_SAMESITE"]
     cfg["SESSION_COOKIE_HTTPONLY"] = True
