@@ -95,19 +95,16 @@ def refresh(
         session_end = int(row.session_expires_at.timestamp())
         if session_end <= now or (not allow_expired and row.expires_at.timestamp() <= now):
             raise RefreshRefused(RefreshFailure.EXPIRED)
-        grant = lambda new_refresh: _grant(  # noqa: E731
-            authority, row.user_id, row.email, row.session_id, session_end, row.persistent, now,
-            new_refresh,
-        )
         if row.replaced_at is not None:
-            return grant(_replaced_token(row, now, authority, allow_expired))
+            _check_replaced_token(row, now, authority, allow_expired)
+            return _grant_for(authority, row, session_end, now, None)
         if not authority.rotation and not allow_expired:
-            return grant(None)
+            return _grant_for(authority, row, session_end, now, None)
         new_refresh = _rotate(authority, row, now, session_end)
         if new_refresh is not None:
             events.record(EventKind.REFRESH, authority=authority, user_id=row.user_id,
                           session_id=row.session_id)
-            return grant(new_refresh)
+            return _grant_for(authority, row, session_end, now, new_refresh)
     raise RefreshRefused(RefreshFailure.REUSED)  # pragma: no cover - two lost races in a row
 
 
@@ -152,8 +149,11 @@ def _rotate(authority: Authority, row, now: float, session_end: int) -> str | No
     return new_token
 
 
-def _replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
-    """A replaced token: the grace window for the previous one, else reuse of a stolen one."""
+def _check_replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
+    """A replaced token passes only as the previous one inside the grace window.
+
+    Anything else is reuse of a stolen token: the session is revoked and RefreshRefused raised.
+    """
     is_previous = row.successor_id is not None and row.successor_replaced_at is None
     if (
         not allow_expired
@@ -188,6 +188,12 @@ def _add_refresh_token(
         )
     )
     return token, claims["jti"]
+
+
+def _grant_for(authority: Authority, row, session_end: int, now: float,
+               refresh_token: str | None) -> Grant:
+    return _grant(authority, row.user_id, row.email, row.session_id, session_end, row.persistent,
+                  now, refresh_token)
 
 
 def _grant(
