@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
     "LANGUAGES": ["en", "ko"],
     "BABEL_DEFAULT_LOCALE": "en",
+    # Compiled catalogs (app/translations/<lang>/LC_MESSAGES/messages.mo), found by absolute path
+    # so the working directory never matters.
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session
 }
 
