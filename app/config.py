@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["en", "ko"],
     "LOG_LEVEL": "INFO",
     "BABEL_DEFAULT_LOCALE": "en",
+    # Compiled catalogs (app/translations/<lang>/LC_MESSAGES/messages.mo), found by absolute path
+    # so the working directory never matters.
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session
 }
 

@@ -31,7 +31,7 @@ class RegisterForm(FlaskForm):
         _l("Email"),
         filters=[normalize_email],
         validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=320),
+                    Length(max=320, message=_l("Use at most %(max)d characters.")),
                     Email(_l("Enter a valid email address, like name@example.com."))],
     )
     password = PasswordField(_l("Password"), validators=[PasswordLength()])

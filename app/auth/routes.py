@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +19,8 @@ from ..web.safe_next import safe_next
 from . import bp
 from .forms import LoginForm, RegisterForm
 
-INVALID_CREDENTIALS = "Invalid email or password."
+# The same words for a wrong email and a wrong password (SPEC section 2).
+INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
@@ -80,8 +82,8 @@ def login():
                                        kind=EventKind.LOGIN)
         events.record(EventKind.LOGIN_FAILED, authority=get_authority(),
                       user_id=user.id if user else None)
-        error = INVALID_CREDENTIALS
-    return render_template("auth/login.html", form=form, error=error and _(error))
+        error = str(INVALID_CREDENTIALS)
+    return render_template("auth/login.html", form=form, error=error)
 
 
 @bp.post("/logout")
