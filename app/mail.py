@@ -19,7 +19,7 @@ import ssl
 import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 import click
@@ -126,7 +126,7 @@ def build(message: Message, sender: str) -> EmailMessage:
     mime["To"] = message.to
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False)
-    mime["Message-ID"] = make_msgid()
+    mime["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
     return mime
