@@ -77,14 +77,6 @@ def consume(token: str, purpose: Purpose, *, authority: Authority) -> int | None
     return user_id
 
 
-def discard(user_id: int, purpose: Purpose) -> None:
-    """Delete every token of that purpose for the user (the caller commits)."""
-    db.session.execute(
-        delete(EmailToken).where(EmailToken.user_id == user_id,
-                                 EmailToken.purpose == purpose.value)
-    )
-
-
 def _live(token: str, purpose: Purpose, now: float) -> tuple:
     return (
         EmailToken.token_hash == hash_token(token),

@@ -69,6 +69,13 @@ def test_known_address_gets_a_text_and_html_mail_with_a_hashed_single_token(app,
 
 def test_unknown_address_gets_the_same_answer_and_the_same_smtp_conversation(client, person,
                                                                              smtpd):  # noqa: F811
+    """No probing: same page, and the same SMTP conversation short of the message itself.
+
+    Wall-clock timing is not compared here: on a shared test machine the jitter of one
+    request exceeds the difference being measured, so such a test would be flaky or toothless.
+    Instead this checks the work that dominates the time (talking to the mail server) happens
+    for both; ``send_reset`` documents what small difference remains.
+    """
     known = ask_for_link(client, person)
     unknown = ask_for_link(client, "nobody@example.com")
     assert unknown.status_code == known.status_code == 200
