@@ -17,7 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import authority, db, logs, passwords, throttle
+    from . import authority, db, logs, mail, passwords, throttle
     from .config import load_config
     from .extensions import csrf
     from .web import authn, errors, i18n
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     authority.init_app(app)
     passwords.init_app(app)
+    mail.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all

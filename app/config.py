@@ -57,6 +57,22 @@ DEFAULTS: dict[str, Any] = {
     # so the working directory never matters.
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session
+    # Email: password reset and confirmation
+    "MAIL_BACKEND": None,  # "smtp" or "console"; None: console while MAIL_SERVER is unset
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS after connecting
+    "MAIL_USE_SSL": False,  # TLS from the first byte (port 465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Gatehouse <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,  # seconds
+    "RESET_TOKEN_TTL": 1800,
+    "CONFIRM_TOKEN_TTL": 172_800,
+    "REQUIRE_CONFIRMED_EMAIL": False,
+    "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
+    "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
+    "CONFIRM_RESEND_LIMIT": "3 per hour",
 }
 
 SECRETS_FILE = "secrets.json"

@@ -49,6 +49,7 @@ class Grant:
     persistent: bool
     access_token: str
     refresh_token: str | None
+    email_confirmed: bool = True
 
 
 def start_session(
@@ -71,7 +72,7 @@ def start_session(
     refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
     db.session.commit()
     return _grant(authority, user.id, user.email, session.id, expires_at, persistent, now,
-                  refresh_token)
+                  refresh_token, email_confirmed=user.email_confirmed_at is not None)
 
 
 def refresh(
@@ -122,6 +123,7 @@ def _lookup(token_hash: str):
             LoginSession.revoked_at,
             LoginSession.persistent,
             User.email,
+            User.email_confirmed_at,
             successor.replaced_at.label("successor_replaced_at"),
             successor.id.label("successor_id"),
         )
@@ -193,18 +195,20 @@ def _add_refresh_token(
 def _grant_for(authority: Authority, row, session_end: int, now: float,
                refresh_token: str | None) -> Grant:
     return _grant(authority, row.user_id, row.email, row.session_id, session_end, row.persistent,
-                  now, refresh_token)
+                  now, refresh_token, email_confirmed=row.email_confirmed_at is not None)
 
 
 def _grant(
     authority: Authority, user_id: int, email: str, session_id: str, session_end: int,
-    persistent: bool, now: float, refresh_token: str | None,
+    persistent: bool, now: float, refresh_token: str | None, *, email_confirmed: bool = True,
 ) -> Grant:
+    # "ecf" (email confirmed) only drives the account page's banner, never an access decision.
     access, _ = authority.mint(
         TokenType.ACCESS, user_id=user_id, session_id=session_id, now=now, not_after=session_end,
-        extra={"email": email},
+        extra={"email": email, "ecf": email_confirmed},
     )
-    return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token)
+    return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token,
+                 email_confirmed)
 
 
 def end_sessions(session_ids: list[str], *, authority: Authority, reason: str = "logout") -> int:

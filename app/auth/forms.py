@@ -48,3 +48,30 @@ class LoginForm(FlaskForm):
                              validators=[DataRequired(_l("Enter your password."))])
     remember = BooleanField(_l("Remember me"))
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[normalize_email],
+        validators=[DataRequired(_l("Enter your email address.")),
+                    Length(max=320),
+                    Email(_l("Enter a valid email address, like name@example.com."))],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """The same password policy as sign-up."""
+
+    password = PasswordField(_l("New password"), validators=[PasswordLength()])
+    confirm = PasswordField(
+        _l("Confirm new password"),
+        validators=[EqualTo("password", _l("The two passwords do not match."))],
+    )
+
+
+class ResendConfirmationForm(FlaskForm):
+    """"Send again": a signed-in person needs only the CSRF token; the login page adds a
+    short-lived signed ticket naming the account whose password was just proven."""
+
+    ticket = HiddenField()

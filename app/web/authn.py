@@ -37,14 +37,17 @@ class Principal:
     user_id: int
     email: str
     session_id: str
+    # From the token's "ecf" claim; for display only (the banner), never for access decisions.
+    email_confirmed: bool = True
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> "Principal":
-        return cls(int(claims["sub"]), claims.get("email", ""), claims["sid"])
+        return cls(int(claims["sub"]), claims.get("email", ""), claims["sid"],
+                   bool(claims.get("ecf", True)))
 
     @classmethod
     def from_grant(cls, grant: Grant) -> "Principal":
-        return cls(grant.user_id, grant.email, grant.session_id)
+        return cls(grant.user_id, grant.email, grant.session_id, grant.email_confirmed)
 
 
 @dataclass
@@ -240,3 +243,30 @@ def anonymous_only(view: Callable) -> Callable:
 
 def _template_globals() -> dict[str, Any]:
     return {"current_user": g.get("user"), "post_button_form": PostButtonForm}
+
+
+def renew_tokens(response: Response, user_id: int) -> bool:
+    """Rotate this browser's refresh token now, so its new access token carries fresh claims.
+
+    For views that change what the access token says about the user (a confirmed email
+    address). Returns False when the browser holds no usable refresh token of ``user_id``
+    (its old tokens then stay as they are), or when ``authenticate`` already refreshed them
+    from the database during this request.
+    """
+    tokens = g.get("tokens")
+    presented = tokens.refresh if tokens is not None else None
+    raw = request.cookies.get(cookie_policy().refresh_name)
+    if presented is None or not presented.valid or not raw:
+        return False
+    if presented.claims.get("sub") != str(user_id):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    hook_may_reissue = not getattr(view, "no_token_reissue", False)
+    if hook_may_reissue and not (tokens.access is not None and tokens.access.valid):
+        return False
+    authority = get_authority()
+    grant = _try_refresh(raw, presented.claims, authority, allow_expired=False)
+    if grant is None:
+        return False
+    set_grant_cookies(response, grant, authority.now())
+    return True
