@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= test
 
-.PHONY: .venv run test init-db clean
+.PHONY: .venv run test init-db clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+# The landing, login, account and sessions pages at desktop and phone widths, for the README.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
