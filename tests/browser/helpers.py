@@ -74,3 +74,16 @@ def create_account(base_url: str, label: str, password: str = PASSWORD) -> str:
     with opener.open(base_url + "/auth/register", data=form, timeout=10) as response:
         assert response.url.endswith("/account"), f"sign-up ended at {response.url}"
     return email
+
+
+def focused(page: Page) -> dict:
+    """The element that has the keyboard focus, and whether it shows a focus ring."""
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement, style = getComputedStyle(el);
+            const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0
+                && style.outlineColor !== 'rgba(0, 0, 0, 0)';
+            return {name: el.getAttribute('name') || '', cls: el.className || '',
+                    ring: style.boxShadow !== 'none' || outline};
+        }"""
+    )

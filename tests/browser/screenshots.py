@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import live
+from .helpers import DESKTOP, PHONE, log_in, sign_up
 
 OUT = live.ROOT / "docs" / "screenshots"
 EMAIL = "ada@example.com"
-PASSWORD = "umber-Quill-7-lantern-fjord"
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,12 @@ class Device:
 
 DEVICES = (
     Device("desktop", {
-        "viewport": {"width": 1280, "height": 800},
+        "viewport": DESKTOP,
         "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                       "Chrome/156.0.0.0 Safari/537.36",
     }),
     Device("phone", {
-        "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+        "viewport": PHONE, "is_mobile": True, "has_touch": True,
         "device_scale_factor": 2,
         "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
                       "Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
@@ -42,20 +42,12 @@ SIGNED_IN_PAGES = (("account", "/account"), ("sessions", "/account/sessions"))
 
 
 def sign_in(page, *, first: bool) -> None:
-    """Sign the demo person up on the first device, and in on the others."""
+    """Sign the demo person up on the first device, and in (remembered) on the others."""
     if first:
-        page.goto("/auth/register")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_label("Confirm password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign up").click()
+        sign_up(page, EMAIL)
     else:
-        page.goto("/auth/login")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_label("Remember me").check()
-        page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/account")
+        log_in(page, EMAIL, remember=True)
+        page.wait_for_url("**/account")
 
 
 def shoot(page, name: str, path: str, device: Device, out: Path) -> bool:
