@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= test
 
-.PHONY: .venv run test init-db clean messages translations
+.PHONY: .venv run test init-db clean messages translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ test: $(STAMP) translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info $(MO_FILES)
+
+# The landing, login, account and sessions pages at desktop and phone widths, for the README.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
