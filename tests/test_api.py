@@ -172,8 +172,9 @@ def test_no_csrf_token_is_needed_while_the_site_still_demands_one(client, api, u
      "content_type": "application/x-www-form-urlencoded"},
     {"data": '{"email": "person@example.com"}', "content_type": "text/plain"},
     {},
+    {"data": "[" * 100_000, "content_type": "application/json"},
 ], ids=["garbage", "truncated", "array", "missing", "empty", "number", "list", "null", "form",
-        "text-plain", "no-body"])
+        "text-plain", "no-body", "too-deep"])
 def test_token_bad_bodies_get_400_json(api, users, kwargs):
     response = api.request("POST", "/api/auth/token", **kwargs)
     assert_error(response, 400, "invalid_request")
@@ -196,8 +197,7 @@ def test_odd_emails_are_just_wrong_credentials(api, users):
 
 
 def test_wrong_method_unknown_path_and_huge_body_answer_json(api):
-    wrong_method = api.request("GET", "/api/auth/token")
-    assert wrong_method.status_code == 405 and wrong_method.mimetype == "application/json"
+    assert_error(api.request("GET", "/api/auth/token"), 405, "method_not_allowed")
     assert_error(api.request("GET", "/api/nothing-here"), 404, "not_found")
     huge = api.request("POST", "/api/auth/token", data=b"{" + b" " * 2_000_000 + b"}",
                        content_type="application/json")
@@ -241,6 +241,18 @@ def test_per_address_limit_covers_many_emails(throttled):
     for i in range(6):
         assert api.token(f"user{i}@example.com", "wrong-password-x").status_code == 401
     assert api.token("user9@example.com", "wrong-password-x").status_code == 429
+
+
+def test_odd_bodies_are_4xx_before_the_throttle_counts_them(throttled):
+    _, api, _ = throttled
+    deep = api.request("POST", "/api/auth/token", data="[" * 100_000,
+                       content_type="application/json")
+    assert_error(deep, 400, "invalid_request")
+    huge = api.request("POST", "/api/auth/token", data=b"{" + b" " * 2_000_000 + b"}",
+                       content_type="application/json")
+    assert_error(huge, 413, "too_large")
+    for _ in range(3):
+        assert api.token(EMAIL, "wrong-password-x").status_code == 401
 
 
 def test_form_and_api_share_one_budget(throttled):

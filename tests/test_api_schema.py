@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
 
 from app import create_app
 from app.api.openapi import openapi_document
@@ -47,6 +48,12 @@ def tokens() -> dict:
                                       json={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 200
     return response.json
+
+
+def test_the_document_is_valid_openapi_3_1():
+    document = APP.test_client().get("/api/openapi.json").json
+    assert document["openapi"] == "3.1.0"
+    validate(document)  # raises on any structural mistake
 
 
 @schema.parametrize()

@@ -31,6 +31,7 @@ def _body(schema_name: str) -> dict[str, Any]:
 CHALLENGE = {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}
 BAD_REQUEST = _json("Error", "The body is not the JSON object this operation expects "
                              "(`invalid_request`).")
+TOO_LARGE = _json("Error", "The body is larger than `MAX_CONTENT_LENGTH` (`too_large`).")
 UNAUTHENTICATED = _json(
     "Error",
     "No usable access token. Without an Authorization header the challenge carries no error "
@@ -48,7 +49,8 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "string",
                 "description": "A machine-readable code: `invalid_request`, `invalid_token`, "
-                               "`invalid_grant`, `unauthorized`, `not_found`, `rate_limited`...",
+                               "`invalid_grant`, `unauthorized`, `not_found`, "
+                               "`method_not_allowed`, `too_large`, `rate_limited`.",
             },
             "message": {"type": "string", "description": "A sentence for people."},
         },
@@ -139,6 +141,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json("TokenResponse", "Signed in."),
                 "400": BAD_REQUEST,
+                "413": TOO_LARGE,
                 "401": _json("Error", "Wrong email or password (`invalid_grant`); the same "
                                       "answer for both.", CHALLENGE),
                 "429": _json("Error", "Too many failed attempts (`rate_limited`).",
@@ -159,6 +162,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json("RefreshResponse", "A new access token (and refresh token)."),
                 "400": BAD_REQUEST,
+                "413": TOO_LARGE,
                 "401": _json("Error", "The refresh token is invalid, expired, revoked or "
                                       "reused (`invalid_grant`).", CHALLENGE),
             },
@@ -176,6 +180,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "204": {"description": "The session is ended (or there was none to end)."},
                 "400": BAD_REQUEST,
+                "413": TOO_LARGE,
             },
         },
     },

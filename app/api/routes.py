@@ -8,6 +8,7 @@ refresh token on purpose: such a session ends after ``REFRESH_TOKEN_TTL`` of idl
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
@@ -25,7 +26,8 @@ from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType
 from ..web.authn import login_required
 from . import bp
-from .errors import InvalidApiRequest, error_response, invalid_request, json_object
+from .body import InvalidApiRequest, json_object
+from .errors import error_response, invalid_request
 from .openapi import openapi_document
 from .throttle import api_login_per_address, api_login_per_email
 
@@ -191,5 +193,5 @@ def openapi():
     return jsonify(openapi_document())
 
 
-def _timestamp(moment) -> str:
+def _timestamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")

@@ -8,10 +8,11 @@ whether they post the form or call the API.
 """
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 
 from ..auth.forms import normalize_email
 from ..throttle import limiter
+from .body import parsed_json
 
 LOGIN_FORM_SCOPE = "auth.login"  # the endpoint of the login form
 
@@ -22,7 +23,7 @@ def credentials_rejected(response: Response) -> bool:
 
 def submitted_json_email() -> str:
     """The per-account key: the same ``email:<normalized>`` key the login form uses."""
-    body = request.get_json(silent=True)
+    body = parsed_json()
     email = body.get("email") if isinstance(body, dict) else None
     return "email:" + normalize_email(email if isinstance(email, str) else "")
 
