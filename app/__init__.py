@@ -35,10 +35,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from .account import bp as account_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(api_bp)
     return app

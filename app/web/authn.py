@@ -8,7 +8,8 @@
 | expired  | expired, absent, unknown or revoked       | anonymous, both cookies expired          |
 
 Reissued cookies are handed to the response with ``after_this_request``, so a request that
-needs none pays nothing for them.
+needs none pays nothing for them. Paths under ``/api/`` consider only the Authorization
+header: no token cookie is read, set or expired there.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .cookies import CookiePolicy
 from .forms import PostButtonForm
 
 COOKIE_POLICY_KEY = "gatehouse.cookies"
+API_PREFIX = "/api/"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ def authenticate() -> None:
     g.tokens = PresentedTokens()
     if request.endpoint == "static":
         return
+    if is_api_request():  # the JSON API: the Authorization header only, never a cookie
+        _authenticate_api()
+        return
     authority = get_authority()
     now = authority.now()
     header = request.headers.get("Authorization")
@@ -133,6 +138,18 @@ def authenticate() -> None:
             _reissue(grant, now, access=True)
             return
     _expire(access=True, refresh=True)  # row 4: whatever was sent, the browser drops both
+
+
+def is_api_request() -> bool:
+    """Paths of the JSON API, which neither reads nor sets cookies (so it needs no CSRF token)."""
+    return request.path.startswith(API_PREFIX)
+
+
+def _authenticate_api() -> None:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        authority = get_authority()
+        _authenticate_bearer(header, authority, authority.now())
 
 
 def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:

@@ -1,5 +1,8 @@
 """Language choice: ``?lang=`` or the ``lang`` cookie set by the footer switcher, else
-Accept-Language, else English. Catalogs live in ``app/translations`` (see ``catalogs``)."""
+Accept-Language, else English. Catalogs live in ``app/translations`` (see ``catalogs``).
+
+The JSON API neither reads nor sets that cookie: ``?lang=`` or Accept-Language only.
+"""
 from __future__ import annotations
 
 import os
@@ -9,6 +12,7 @@ from flask import Flask, Response, current_app, request
 from flask_babel import get_locale
 
 from ..extensions import babel
+from .authn import is_api_request
 from .catalogs import compile_stale
 
 LANG_COOKIE = "lang"
@@ -21,7 +25,9 @@ def _offered(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """An unsupported ``?lang=`` or cookie value is ignored, never an error."""
-    chosen = _offered(request.args.get("lang")) or _offered(request.cookies.get(LANG_COOKIE))
+    chosen = _offered(request.args.get("lang")) or (
+        None if is_api_request() else _offered(request.cookies.get(LANG_COOKIE))
+    )
     if chosen:
         return chosen
     languages = current_app.config["LANGUAGES"]
@@ -38,6 +44,8 @@ def init_app(app: Flask) -> None:
 
 
 def _remember_choice(response: Response) -> Response:
+    if is_api_request():  # the JSON API sets no cookies
+        return response
     chosen = _offered(request.args.get("lang"))
     if chosen and request.cookies.get(LANG_COOKIE) != chosen:
         response.set_cookie(
