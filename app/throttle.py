@@ -49,9 +49,9 @@ def signed_in_user() -> str:
     return f"user:{user.user_id}" if user is not None else "user:-"
 
 
-def form_refused(response: Response) -> bool:
-    """The form came back with an error (a success redirects)."""
-    return response.status_code == 200
+def wrong_current_password(response: Response) -> bool:
+    """Only a wrong current password counts, not a new password the policy refused."""
+    return bool(g.get("wrong_current_password"))
 
 
 # Every sign-up attempt counts: the form also tells whether an address has an account.
@@ -61,5 +61,5 @@ register_per_address = limiter.limit(
 # Guessing the current password with a stolen session is slowed down per account.
 password_change_per_user = limiter.limit(
     lambda: current_app.config["PASSWORD_CHANGE_LIMIT"],
-    key_func=signed_in_user, methods=["POST"], deduct_when=form_refused,
+    key_func=signed_in_user, methods=["POST"], deduct_when=wrong_current_password,
 )

@@ -129,3 +129,9 @@ class TestThrottled:
         other = app.test_client()
         AuthActions(other).register("other@example.com")
         assert change(other, current="guess-number-x").status_code == 200
+
+    def test_a_refused_new_password_does_not_count(self, client, auth):
+        auth.register()
+        for _ in range(5):
+            assert "too easy to guess" in change(client, new="password1234").text
+        assert change(client).status_code == 302

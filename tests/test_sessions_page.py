@@ -137,7 +137,7 @@ def test_sign_out_all_other_sessions(app, devices, count_sql):
     response = laptop.post("/account/sessions/revoke-others",
                            data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 302
-    assert "Signed out of 2 other session(s)." in laptop.get("/account/sessions").text
+    assert "Signed out of 2 other sessions." in laptop.get("/account/sessions").text
     for other in (phone, tablet):
         assert other.get("/account").status_code == 302
     assert laptop.get("/account").status_code == 200

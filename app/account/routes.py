@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
@@ -112,7 +113,8 @@ def revoke_other_sessions():
                                             reason="signed_out", keep_session=g.user.session_id)
     events.record(EventKind.SESSIONS_SIGNED_OUT, authority=authority, user_id=g.user.user_id,
                   session_id=g.user.session_id)
-    flash(_("Signed out of %(n)d other session(s).", n=ended), "success")
+    flash(ngettext("Signed out of %(num)d other session.",
+                   "Signed out of %(num)d other sessions.", ended), "success")
     return redirect(url_for("account.sessions"))
 
 
@@ -127,6 +129,7 @@ def password():
             abort(404)
         passwords = get_passwords()
         if not passwords.verify(user.password_hash, form.current_password.data):
+            g.wrong_current_password = True  # counted by the throttle
             form.current_password.errors.append(_("Your current password is not correct."))
         else:
             return _change_password(user, form.new_password.data)
