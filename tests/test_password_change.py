@@ -135,3 +135,21 @@ class TestThrottled:
         for _ in range(5):
             assert "too easy to guess" in change(client, new="password1234").text
         assert change(client).status_code == 302
+
+
+def test_a_change_sent_with_an_expired_access_token_leaves_working_cookies(app, client, auth,
+                                                                           clock):
+    """The request is refreshed on its way in; the browser must end up with the new tokens."""
+    auth.register()
+    page = client.get("/account/password")
+    clock.advance(61)  # the access token has expired; the refresh cookie carries the request
+    response = client.post("/account/password", data={
+        "csrf_token": csrf_token(page.text), "current_password": PASSWORD,
+        "new_password": NEW, "confirm": NEW})
+    assert response.status_code == 302 and response.location == "/account"
+    names = [v.split("=", 1)[0] for v in response.headers.getlist("Set-Cookie")]
+    assert names.count("access_token") == 1 and names.count("refresh_token") == 1
+    with app.app_context():  # the token rotated on the way in was deleted with the rest
+        assert db.session.scalar(select(db.func.count()).select_from(RefreshToken)) == 1
+    clock.advance(61)  # the new access token has expired too: the new refresh token must work
+    assert client.get("/account").status_code == 200

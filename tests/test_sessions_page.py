@@ -180,3 +180,17 @@ def test_a_session_idle_past_the_refresh_lifetime_is_not_listed(app, devices, cl
     page = laptop.get("/account/sessions")
     assert "This device" in page.text and "Mobile Safari" not in page.text
     assert phone.get("/account").status_code == 302
+
+
+def test_revoking_this_device_with_an_expired_access_token_leaves_no_tokens(app, client, auth,
+                                                                             clock):
+    auth.register()
+    page = client.get("/account/sessions")
+    (current,) = sessions_in_db(app)
+    clock.advance(61)  # the request is refreshed on its way in
+    response = client.post(f"/account/sessions/{current.id}/revoke",
+                           data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302 and response.location == "/auth/login"
+    cookies = parse_set_cookies(response)
+    assert cookies["access_token"].expired and cookies["refresh_token"].expired
+    assert client.get_cookie("access_token") is None and client.get_cookie("refresh_token") is None

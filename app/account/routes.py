@@ -5,7 +5,9 @@ comes from the database.
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Response, abort, after_this_request, flash, g, redirect, render_template, request, url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
@@ -18,9 +20,11 @@ from ..events import EventKind
 from ..extensions import db
 from ..models import LoginSession, SecurityEvent, User, utc
 from ..passwords import get_passwords
-from ..session_store import RefreshRefused
+from ..session_store import Grant, RefreshRefused
 from ..throttle import password_change_per_user
-from ..web.authn import expire_token_cookies, login_required, set_grant_cookies
+from ..web.authn import (
+    cookie_policy, expire_token_cookies, login_required, set_grant_cookies,
+)
 from ..web.forms import PostButtonForm
 from . import bp
 from .devices import describe
@@ -97,10 +101,9 @@ def revoke_session(sid: str):
     events.record(EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id,
                   session_id=sid)
     if sid == g.user.session_id:  # this very device: the same as logging out
-        response = redirect(url_for("auth.login"))
-        expire_token_cookies(response)
+        _final_token_cookies(None)
         flash(_("You have been signed out."), "info")
-        return response
+        return redirect(url_for("auth.login"))
     flash(_("That session has been signed out."), "success")
     return redirect(url_for("account.sessions"))
 
@@ -148,13 +151,34 @@ def _change_password(user: User, new_password: str):
     try:
         grant = session_store.renew_session(g.user.session_id, authority=authority)
     except RefreshRefused:  # this session ended meanwhile: sign in again with the new password
-        response = redirect(url_for("auth.login"))
-        expire_token_cookies(response)
+        _final_token_cookies(None)
         flash(_("Your password has been changed. Please log in again."), "success")
-        return response
-    response = redirect(url_for("account.index"))
+        return redirect(url_for("auth.login"))
     if "Authorization" not in request.headers:  # a Bearer client never gets token cookies
-        set_grant_cookies(response, grant, authority.now())
+        _final_token_cookies(grant)
     flash(_("Your password has been changed. Every other session has been signed out."),
           "success")
-    return response
+    return redirect(url_for("account.index"))
+
+
+def _final_token_cookies(grant: Grant | None) -> None:
+    """Set this grant's cookies (or expire both) as the response's last word on tokens.
+
+    The request may have been refreshed on its way in, and those cookies name a refresh token
+    that this view has just deleted; they are dropped so the browser keeps only these.
+    """
+    policy = cookie_policy()
+    names = (policy.access_name + "=", policy.refresh_name + "=")
+    now = get_authority().now()
+
+    @after_this_request
+    def replace_cookies(response: Response) -> Response:
+        kept = [v for v in response.headers.getlist("Set-Cookie") if not v.startswith(names)]
+        response.headers.remove("Set-Cookie")
+        for value in kept:
+            response.headers.add("Set-Cookie", value)
+        if grant is None:
+            expire_token_cookies(response)
+        else:
+            set_grant_cookies(response, grant, now)
+        return response
