@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LoginSession, RefreshToken, SecurityEvent
 
-from .conftest import AuthActions, csrf_token, parse_set_cookies, request_with
+from .conftest import AuthActions, csrf_token, parse_set_cookies
 
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/120.0.6099.71 Safari/537.36")
