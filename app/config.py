@@ -28,6 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "JWT_KEYS": None,  # {kid: secret or PEM}; generated into the instance folder when unset
     "JWT_ACTIVE_KID": None,
     "VERIFIED_TOKEN_CACHE_SIZE": 4096,
+    # Revocation list (sessions signed out within the last ACCESS_TOKEN_TTL seconds)
+    "REVOCATION_STORE_URI": None,  # None: in process memory; "redis://127.0.0.1:6379/0"
+    "REVOCATION_KEY_PREFIX": "gatehouse:revoked:",
+    "REVOCATION_MAX_ENTRIES": 100_000,
+    "REVOCATION_TIMEOUT": 0.5,  # seconds, Redis connect and read
     # Cookies
     "ACCESS_COOKIE_NAME": None,  # None: "access_token", "__Host-access_token" when secure
     "REFRESH_COOKIE_NAME": None,
@@ -36,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     # Accounts
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_MAX_LENGTH": 128,
+    "PASSWORD_MIN_SCORE": 3,  # zxcvbn score 0-4
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65_536,  # KiB
     "ARGON2_PARALLELISM": 4,
@@ -50,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
     "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
+    "REGISTER_LIMIT_PER_ADDRESS": "20 per hour",
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
     "LANGUAGES": ["en", "ko"],
     "LOG_LEVEL": "INFO",
     "BABEL_DEFAULT_LOCALE": "en",

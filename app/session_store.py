@@ -19,6 +19,7 @@ from .authority import Authority
 from .events import EventKind
 from .extensions import db
 from .models import LoginSession, RefreshToken, User, utc
+from .revocation import get_revocation_list
 from .tokens import TokenType, hash_token
 
 
@@ -240,4 +241,31 @@ def revoke_sessions(session_ids: list[str], *, authority: Authority, reason: str
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    # Their access tokens stop working at once too, not at expiry (see app/revocation.py).
+    get_revocation_list().revoke(session_ids)
     return result.rowcount
+
+
+def renew_session(session_id: str, *, authority: Authority) -> Grant:
+    """Replace every refresh token of an open session with a fresh pair (password change).
+
+    The session keeps its id, absolute end and "remember me"; any older refresh token of it,
+    wherever it was copied to, stops working. Raises RefreshRefused when the session is over.
+    """
+    now = authority.now()
+    row = db.session.execute(
+        select(LoginSession.user_id, LoginSession.expires_at, LoginSession.revoked_at,
+               LoginSession.persistent, User.email, User.email_confirmed_at)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == session_id)
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        raise RefreshRefused(RefreshFailure.REVOKED)
+    session_end = int(row.expires_at.timestamp())
+    if session_end <= now:
+        raise RefreshRefused(RefreshFailure.EXPIRED)
+    db.session.execute(delete(RefreshToken).where(RefreshToken.session_id == session_id))
+    refresh_token, _ = _add_refresh_token(authority, session_id, row.user_id, now, session_end)
+    db.session.commit()
+    return _grant(authority, row.user_id, row.email, session_id, session_end, row.persistent,
+                  now, refresh_token, email_confirmed=row.email_confirmed_at is not None)

@@ -142,9 +142,12 @@ def forgot_password():
 def reset_password(token: str):
     """Set a new password; every session of the user ends and this browser is signed in."""
     authority = get_authority()
-    if not _plausible(token) or email_tokens.peek(token, Purpose.RESET, authority=authority) is None:
+    owner_id = email_tokens.peek(token, Purpose.RESET, authority=authority) if _plausible(token) else None
+    owner = db.session.get(User, owner_id) if owner_id is not None else None
+    if owner is None:
         return _dead_link(Purpose.RESET)
     form = ResetPasswordForm()
+    form.account_email = owner.email  # the policy refuses a password containing it
     if form.validate_on_submit():
         user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
         user = db.session.get(User, user_id) if user_id is not None else None

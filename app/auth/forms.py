@@ -1,29 +1,17 @@
 """The sign-up and login forms."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..password_policy import PasswordPolicy
 
 
 def normalize_email(value: str | None) -> str:
     """Emails are compared and stored as one lower-cased, trimmed string."""
     return (value or "").strip().lower()
-
-
-class PasswordLength:
-    """Length bounds read from config when the form is checked, not when it is defined."""
-
-    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
-        low = current_app.config["PASSWORD_MIN_LENGTH"]
-        high = current_app.config["PASSWORD_MAX_LENGTH"]
-        size = len(field.data or "")
-        if size < low:
-            raise ValidationError(_l("Use at least %(n)d characters.", n=low))
-        if size > high:
-            raise ValidationError(_l("Use at most %(n)d characters.", n=high))
 
 
 class RegisterForm(FlaskForm):
@@ -34,7 +22,7 @@ class RegisterForm(FlaskForm):
                     Length(max=320, message=_l("Use at most %(max)d characters.")),
                     Email(_l("Enter a valid email address, like name@example.com."))],
     )
-    password = PasswordField(_l("Password"), validators=[PasswordLength()])
+    password = PasswordField(_l("Password"), validators=[PasswordPolicy(email_field="email")])
     confirm = PasswordField(
         _l("Confirm password"),
         validators=[EqualTo("password", _l("The two passwords do not match."))],
@@ -60,10 +48,16 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
+def _account_email(form: FlaskForm) -> str | None:
+    """The email of the account a reset link belongs to (set by the view)."""
+    return getattr(form, "account_email", None)
+
+
 class ResetPasswordForm(FlaskForm):
     """The same password policy as sign-up."""
 
-    password = PasswordField(_l("New password"), validators=[PasswordLength()])
+    password = PasswordField(_l("New password"),
+                             validators=[PasswordPolicy(email_from=_account_email)])
     confirm = PasswordField(
         _l("Confirm new password"),
         validators=[EqualTo("password", _l("The two passwords do not match."))],

@@ -13,7 +13,7 @@ from ..authority import get_authority
 from ..extensions import db
 from ..models import User, utc
 from ..passwords import get_passwords
-from ..throttle import login_per_address, login_per_email
+from ..throttle import login_per_address, login_per_email, register_per_address
 from ..web.authn import anonymous_only, expire_token_cookies, no_token_reissue, set_grant_cookies
 from ..web.safe_next import safe_next
 from . import bp
@@ -38,6 +38,7 @@ def _signed_in_response(user: User, *, persistent: bool, target: str, kind: Even
 
 @bp.route("/register", methods=["GET", "POST"])
 @anonymous_only
+@register_per_address
 def register():
     form = RegisterForm()
     if form.validate_on_submit():

@@ -23,6 +23,7 @@ from flask import (
 
 from .. import session_store
 from ..authority import Authority, get_authority
+from ..revocation import get_revocation_list
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType, Verified
 from .cookies import CookiePolicy
@@ -115,11 +116,11 @@ def authenticate() -> None:
     g.tokens = PresentedTokens(access, refresh)
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "no_token_reissue", False):
-        if access is not None and access.valid:
+        if _live(access, now):
             g.user = Principal.from_claims(access.claims)
         return
 
-    if access is not None and access.valid:  # rows 1 and 3
+    if _live(access, now):  # rows 1 and 3
         g.user = Principal.from_claims(access.claims)
         if refresh is None or refresh.valid:
             return
@@ -131,7 +132,7 @@ def authenticate() -> None:
         _expire(refresh=True)
         return
 
-    if refresh is not None and refresh.valid:  # row 2
+    if _live(refresh, now):  # row 2 (a revoked session's refresh token is refused without SQL)
         grant = _try_refresh(refresh_raw, refresh.claims, authority, allow_expired=False)
         if grant is not None:
             g.user = Principal.from_grant(grant)
@@ -160,10 +161,19 @@ def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:
         g.tokens.bearer_error = "invalid_request"
         return
     verified = authority.verify(value, TokenType.ACCESS, now)
-    if verified.valid:
+    if _live(verified, now):
         g.user = Principal.from_claims(verified.claims)
     else:
         g.tokens.bearer_error = "invalid_token"
+
+
+def _live(token: Verified | None, now: float) -> bool:
+    """Valid, and its session was not revoked since it was issued (one O(1) lookup, no SQL)."""
+    return (
+        token is not None
+        and token.valid
+        and not get_revocation_list().is_revoked(token.claims["sid"], now)
+    )
 
 
 def _try_refresh(token: str, claims: Mapping[str, Any], authority: Authority,
