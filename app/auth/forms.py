@@ -43,7 +43,7 @@ class ForgotPasswordForm(FlaskForm):
         _l("Email"),
         filters=[normalize_email],
         validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=320),
+                    Length(max=320, message=_l("Use at most %(max)d characters.")),
                     Email(_l("Enter a valid email address, like name@example.com."))],
     )
 
