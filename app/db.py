@@ -1,4 +1,4 @@
-"""Database wiring: engine options, SQLite pragmas, the schema and ``flask init-db``."""
+"""Database wiring: engine options, SQLite pragmas, migrations and ``flask init-db``."""
 from __future__ import annotations
 
 import click
@@ -7,7 +7,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from .extensions import db
+from .extensions import db, migrate
+from .schema import MIGRATIONS_DIR, upgrade_to_head
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
         if uri.startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -40,10 +42,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def create_schema() -> None:
-    """Create missing tables; existing ones and their rows are left as they are."""
+    """Upgrade the schema to the newest migration; rows are kept, a second run does nothing."""
     from . import models  # noqa: F401  (registers the tables)
 
-    db.create_all()
+    upgrade_to_head(db.engine)
 
 
 def ping(engine: Engine) -> None:
