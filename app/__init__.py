@@ -17,10 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import authority, db, passwords, throttle
+    from . import authority, cli, db, passwords, throttle
     from .config import load_config
     from .extensions import csrf
-    from .web import authn, errors, i18n
+    from .web import authn, errors, i18n, proxy
 
     load_config(app, test_config)
     db.init_app(app)
@@ -31,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all
     authn.init_app(app)
     errors.init_app(app)
+    proxy.init_app(app)
+    cli.init_app(app)
 
     from .account import bp as account_bp
     from .auth import bp as auth_bp
