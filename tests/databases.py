@@ -72,8 +72,13 @@ class SchemaFactory:
         with self._engine.connect() as conn, conn.begin():
             conn.execute(text(f'SET LOCAL search_path = "{self.shared_schema}"'))
             conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            present = set(conn.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                {"schema": self.shared_schema},
+            ))
             for table in reversed(metadata.sorted_tables):
-                conn.execute(table.delete())
+                if table.name in present:
+                    conn.execute(table.delete())
             # Ids start at 1 again, as in a new SQLite file.
             conn.execute(text(
                 "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
