@@ -7,6 +7,8 @@ security events.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -36,7 +38,8 @@ def init_app(app: Flask) -> None:
 def create_user_command(email: str) -> None:
     """Create an account; the password is asked for twice and never echoed."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    # The sign-up form's own validators, so the rules cannot drift apart.
+    # The sign-up form's own validators, so the rules cannot drift apart. Flask-WTF forms
+    # (and their translated messages) need a request context; CSRF has no meaning here.
     with current_app.test_request_context():
         form = RegisterForm(
             formdata=MultiDict({"email": email, "password": password, "confirm": password}),
@@ -87,7 +90,7 @@ def prune_tokens_command() -> None:
                f"{pruned.sessions} session(s).")
 
 
-def _key_file():
+def _key_file() -> Path:
     """The instance key file, provided the running config takes its keys from it."""
     path = secrets_path(current_app)
     try:

@@ -1,8 +1,8 @@
 """Shared fixtures: an app on a throw-away database, a controllable clock, and helpers
 that sign up, log in and log out through the real forms (CSRF included).
 
-The database is a SQLite file per test, or a fresh PostgreSQL schema per test when
-``TEST_DATABASE_URL`` is set (see tests/databases.py)."""
+The database is a SQLite file per test or, when ``TEST_DATABASE_URL`` is set, a PostgreSQL
+database of this run's own, emptied after every test (see tests/databases.py)."""
 from __future__ import annotations
 
 import re

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from app.extensions import db
 
 from . import databases
 from .conftest import PASSWORD, AuthActions, base_config, csrf_token, request_with
@@ -123,6 +124,5 @@ def test_postgresql_outage_then_back(tmp_path, clock, caplog):
             assert request_with(app.test_client(), access=access).status_code == 200
         assert_recovered(app)
         with app.app_context():
-            from app.extensions import db
             db.engine.dispose()
     admin.dispose()
