@@ -49,9 +49,14 @@ def new_signing_key(algorithm: str) -> str:
 
 def read_key_file(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except FileNotFoundError:
         raise KeyFileError(f"{path} does not exist") from None
+    except ValueError:
+        raise KeyFileError(f"{path} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise KeyFileError(f"{path} does not hold a JSON object")
+    return data
 
 
 def write_key_file(path: Path, data: dict[str, Any]) -> None:
