@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= test
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: .venv run test init-db clean messages translations screenshots
+.PHONY: .venv run test test-postgres init-db clean messages translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,10 @@ run: init-db
 
 test: $(STAMP) translations
 	$(BIN)/python -m pytest
+
+# The same suite on PostgreSQL: the run creates its own database there and drops it after.
+test-postgres: $(STAMP) translations
+	TEST_DATABASE_URL='$(POSTGRES_TEST_URL)' $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info $(MO_FILES)

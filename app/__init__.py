@@ -17,10 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import authority, db, logs, mail, passwords, revocation, throttle
+    from . import authority, cli, db, logs, mail, passwords, revocation, throttle
     from .config import load_config
     from .extensions import csrf
-    from .web import authn, errors, headers, i18n
+    from .web import authn, errors, headers, i18n, proxy
 
     load_config(app, test_config)
     logs.init_app(app)
@@ -35,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     authn.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    proxy.init_app(app)
+    cli.init_app(app)
 
     from .account import bp as account_bp
     from .api import bp as api_bp

@@ -12,7 +12,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import jwt
 from flask import Flask
+
+from .keys import new_kid, new_signing_key
 
 DEFAULTS: dict[str, Any] = {
     # Tokens (seconds)
@@ -38,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_COOKIE_NAME": None,
     "COOKIE_SECURE": True,
     "COOKIE_SAMESITE": "Lax",
+    "ALLOW_INSECURE_COOKIES": False,  # permits COOKIE_SECURE=false without debug (plain HTTP)
     # Accounts
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_MAX_LENGTH": 128,
@@ -81,6 +85,12 @@ DEFAULTS: dict[str, Any] = {
     "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
     "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
     "CONFIRM_RESEND_LIMIT": "3 per hour",
+    # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted (0: none)
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "PROXY_FIX_X_HOST": 0,
+    "PROXY_FIX_X_PORT": 0,
+    "PROXY_FIX_X_PREFIX": 0,
 }
 
 SECRETS_FILE = "secrets.json"
@@ -109,7 +119,7 @@ def _finish(app: Flask) -> None:
     )
     cfg["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(uri)
     if not cfg["SECRET_KEY"] or not cfg["JWT_KEYS"]:
-        stored = load_or_create_secrets(Path(app.instance_path) / SECRETS_FILE)
+        stored = load_or_create_secrets(secrets_path(app), cfg["JWT_ALGORITHM"])
         if not cfg["SECRET_KEY"]:
             cfg["SECRET_KEY"] = stored["SECRET_KEY"]
         if not cfg["JWT_KEYS"]:
@@ -126,7 +136,18 @@ def _finish(app: Flask) -> None:
     cfg["SESSION_COOKIE_SECURE"] = secure
     cfg["SESSION_COOKIE_SAMESITE"] = cfg["COOKIE_SAMESITE"]
     cfg["SESSION_COOKIE_HTTPONLY"] = True
+    if not secure and not cfg["DEBUG"] and not cfg["ALLOW_INSECURE_COOKIES"]:
+        raise RuntimeError(
+            "COOKIE_SECURE is false, so browsers would send the login cookies over plain "
+            "HTTP. Serve the site over HTTPS and leave COOKIE_SECURE on; for a plain-HTTP "
+            "development server set ALLOW_INSECURE_COOKIES=true (FLASK_ALLOW_INSECURE_COOKIES)."
+        )
     _check_keys(cfg)
+
+
+def secrets_path(app: Flask) -> Path:
+    """The instance key file (an absolute SECRETS_FILE is used as it is)."""
+    return Path(app.instance_path) / SECRETS_FILE
 
 
 def normalize_database_uri(uri: str) -> str:
@@ -137,16 +158,7 @@ def normalize_database_uri(uri: str) -> str:
     return uri
 
 
-def new_hmac_secret() -> str:
-    """256 random bits, URL-safe, for an HMAC signing key."""
-    return secrets.token_urlsafe(MIN_HMAC_KEY_BYTES)
-
-
-def new_kid() -> str:
-    return secrets.token_hex(4)
-
-
-def load_or_create_secrets(path: Path) -> dict[str, Any]:
+def load_or_create_secrets(path: Path, algorithm: str = "HS256") -> dict[str, Any]:
     """Read the instance secrets, creating them (0600, exclusively) on first start."""
     try:
         return json.loads(path.read_text())
@@ -155,7 +167,7 @@ def load_or_create_secrets(path: Path) -> dict[str, Any]:
     kid = new_kid()
     data = {
         "SECRET_KEY": secrets.token_urlsafe(32),
-        "JWT_KEYS": {kid: new_hmac_secret()},
+        "JWT_KEYS": {kid: new_signing_key(algorithm)},
         "JWT_ACTIVE_KID": kid,
     }
     try:
@@ -174,9 +186,18 @@ def _check_keys(cfg: Any) -> None:
         raise RuntimeError("JWT_KEYS must map key ids to keys")
     if cfg["JWT_ACTIVE_KID"] not in keys:
         raise RuntimeError("JWT_ACTIVE_KID names no key in JWT_KEYS")
-    if cfg["JWT_ALGORITHM"].startswith("HS"):
+    algorithm = cfg["JWT_ALGORITHM"]
+    if algorithm.startswith("HS"):
         for kid, secret in keys.items():
             if len(str(secret).encode()) < MIN_HMAC_KEY_BYTES:
                 raise RuntimeError(f"JWT key {kid!r} is shorter than 256 bits")
             if secret == cfg["SECRET_KEY"]:
                 raise RuntimeError(f"JWT key {kid!r} must not be SECRET_KEY")
+        return
+    for kid, material in keys.items():
+        try:  # PyJWT checks that the PEM holds the kind of key the algorithm needs
+            jwt.get_algorithm_by_name(algorithm).prepare_key(str(material))
+        except (jwt.PyJWTError, ValueError, TypeError, NotImplementedError):
+            raise RuntimeError(f"JWT key {kid!r} is not a PEM key for {algorithm}") from None
+    if "PRIVATE KEY" not in str(keys[cfg["JWT_ACTIVE_KID"]]):
+        raise RuntimeError("the active JWT key must be a private key: it signs new tokens")

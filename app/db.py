@@ -1,13 +1,14 @@
-"""Database wiring: engine options, SQLite pragmas, the schema and ``flask init-db``."""
+"""Database wiring: engine options, SQLite pragmas, migrations and ``flask init-db``."""
 from __future__ import annotations
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from .extensions import db
+from .extensions import db, migrate
+from .schema import MIGRATIONS_DIR, upgrade_to_head
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
         if uri.startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -40,30 +42,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def create_schema() -> None:
-    """Create missing tables; existing ones and their rows are left as they are."""
+    """Upgrade the schema to the newest migration; rows are kept, a second run does nothing."""
     from . import models  # noqa: F401  (registers the tables)
 
-    db.create_all()
-    add_missing_columns()
-
-
-def add_missing_columns() -> None:
-    """Upgrade older databases in place: add new nullable columns that a table lacks.
-
-    ``create_all`` never alters an existing table; columns added to a model later (such as
-    ``users.email_confirmed_at``) are nullable, so adding them keeps every row valid.
-    """
-    inspector = inspect(db.engine)
-    for table in db.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=db.engine.dialect)
-            with db.engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    upgrade_to_head(db.engine)
 
 
 def ping(engine: Engine) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import aliased
 
 from . import events
@@ -269,3 +269,35 @@ def renew_session(session_id: str, *, authority: Authority) -> Grant:
     db.session.commit()
     return _grant(authority, row.user_id, row.email, session_id, session_end, row.persistent,
                   now, refresh_token, email_confirmed=row.email_confirmed_at is not None)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    refresh_tokens: int
+    sessions: int
+
+
+def prune(*, authority: Authority) -> Pruned:
+    """Delete the refresh tokens and sessions that can never sign anyone in again.
+
+    Gone: sessions that were revoked or reached their absolute end, with all their tokens,
+    and tokens that ran out more than one access-token lifetime ago. A session's current
+    token that ran out only just now is kept: beside a still-valid access token it may be
+    renewed (the third row of the table), and every access token was minted while its
+    session's refresh token was valid. Replaced tokens that have not run out stay too, so
+    that their reuse is still recognised.
+    """
+    now = authority.now()
+    token_cutoff = utc(now - authority.access_ttl - 2 * authority.leeway)
+    dead = or_(LoginSession.revoked_at.is_not(None), LoginSession.expires_at <= utc(now))
+    tokens = db.session.execute(
+        delete(RefreshToken)
+        .where(or_(RefreshToken.expires_at <= token_cutoff,
+                   RefreshToken.session_id.in_(select(LoginSession.id).where(dead))))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    sessions = db.session.execute(
+        delete(LoginSession).where(dead).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return Pruned(refresh_tokens=tokens, sessions=sessions)

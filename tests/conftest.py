@@ -1,5 +1,8 @@
-"""Shared fixtures: an app on a throw-away SQLite file, a controllable clock, and helpers
-that sign up, log in and log out through the real forms (CSRF included)."""
+"""Shared fixtures: an app on a throw-away database, a controllable clock, and helpers
+that sign up, log in and log out through the real forms (CSRF included).
+
+The database is a SQLite file per test or, when ``TEST_DATABASE_URL`` is set, a PostgreSQL
+database of this run's own, emptied after every test (see tests/databases.py)."""
 from __future__ import annotations
 
 import re
@@ -8,9 +11,14 @@ from http.cookies import SimpleCookie
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.extensions import db
+
+from . import databases
 
 PASSWORD = "correct-horse-battery-staple"
 HMAC_KEY = "k" * 32 + "-test-signing-key"
@@ -30,13 +38,62 @@ class FakeClock:
         self.now += seconds
 
 
+_DATABASE: dict = {"schemas": None, "uri": None, "used": False}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _run_database():
+    """With TEST_DATABASE_URL: this run's own PostgreSQL database, dropped at the end."""
+    server = databases.requested_url()
+    if server is None:
+        yield None
+        return
+    try:
+        with databases.admin_engine(server).connect():
+            pass
+    except OperationalError as error:
+        shown = make_url(server).render_as_string(hide_password=True)
+        pytest.exit(f"{databases.ENV_VAR} is set but {shown} cannot be reached: "
+                    f"{error.orig}", returncode=3)
+    with databases.run_database(server) as url:
+        _DATABASE["schemas"] = databases.SchemaFactory(url)
+        yield url
+        _DATABASE["schemas"].dispose()
+        _DATABASE["schemas"] = None
+
+
+@pytest.fixture(autouse=True)
+def _test_database(_run_database):
+    """Every test starts without rows: on PostgreSQL the shared schema is emptied after it."""
+    schemas = _DATABASE["schemas"]
+    _DATABASE["uri"] = schemas.shared_url if schemas else None
+    _DATABASE["used"] = False
+    yield
+    _DATABASE["uri"] = None
+    if schemas and _DATABASE["used"]:
+        schemas.empty_shared_schema(db.metadata)
+
+
+def database_uri(tmp_path) -> str:
+    """This test's database: the PostgreSQL schema, or a SQLite file in ``tmp_path``."""
+    _DATABASE["used"] = True
+    return _DATABASE["uri"] or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def empty_database_uri(tmp_path) -> str:
+    """A database without any table: a new schema on PostgreSQL, a new file on SQLite."""
+    schemas = _DATABASE["schemas"]
+    return schemas.new_schema_url() if schemas else f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
 def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "JWT_KEYS": {"k1": HMAC_KEY},
         "JWT_ACTIVE_KID": "k1",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         "COOKIE_SECURE": False,
         "ALLOW_INSECURE_COOKIES": True,
         "RATELIMIT_ENABLED": False,
@@ -45,6 +102,8 @@ def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
         "ARGON2_PARALLELISM": 1,
         "CLOCK": clock,
     }
+    if _DATABASE["uri"]:  # no idle connections left behind by the many short-lived apps
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": NullPool}
     config.update(overrides)
     return config
 

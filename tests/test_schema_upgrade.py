@@ -1,27 +1,30 @@
-"""An older database gains the new nullable columns at start-up; its rows survive."""
+"""A database at an older revision is upgraded at start-up; its rows survive."""
 from __future__ import annotations
 
-import sqlite3
-
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import select, text
 
 from app import create_app
 from app.extensions import db
 from app.models import User
+from app.schema import alembic_config
 
 from .conftest import base_config
 
 
-def test_users_table_without_email_confirmed_at_is_upgraded(tmp_path, clock):
-    path = tmp_path / "test.sqlite3"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(320) UNIQUE, "
-                     "password_hash VARCHAR(255), created_at DATETIME)")
-        conn.execute("INSERT INTO users VALUES (1, 'old@example.com', 'x', '2026-01-01 00:00:00')")
-    app = create_app(base_config(tmp_path, clock))
+def test_baseline_database_gains_email_confirmation_and_keeps_its_users(tmp_path, clock):
+    old = create_app(base_config(tmp_path, clock, AUTO_CREATE_SCHEMA=False))
+    with old.app_context():
+        with db.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0001_baseline")
+            conn.execute(text("INSERT INTO users (id, email, password_hash, created_at) "
+                              "VALUES (1, 'old@example.com', 'x', '2026-01-01 00:00:00')"))
+        db.engine.dispose()
+    app = create_app(base_config(tmp_path, clock))  # start-up upgrades to head
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "old@example.com"))
         assert user is not None and user.email_confirmed_at is None
+        assert db.session.scalar(text("SELECT count(*) FROM email_tokens")) == 0
         db.session.remove()
         db.engine.dispose()
     create_app(base_config(tmp_path, clock))  # a second start changes nothing and does not fail
