@@ -1,15 +1,21 @@
 """Fixtures for the hostile-input tests: one app per module with one real signed-in person."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import jwt
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from app.extensions import db
 
 from ..conftest import HMAC_KEY, AuthActions, FakeClock, base_config, parse_set_cookies
 from .forge import Victim
+
+# Hypothesis keeps caches on disk; they belong in the temp folder, not in the working tree.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gatehouse-hypothesis")
 
 VICTIM_EMAIL = "victim@example.com"
 TARGETS = ("access_cookie", "refresh_cookie", "bearer")
