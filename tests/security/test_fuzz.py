@@ -14,6 +14,7 @@ from app.models import User
 
 from ..conftest import PASSWORD, csrf_token
 from .conftest import assert_not_signed_in, build_app, sign_up
+from .routes import get_routes
 
 # Modest and reproducible in cost: the whole suite runs on two shared cores. Nothing is
 # written into the repository (no example database).
@@ -94,6 +95,22 @@ def test_a_changed_real_token_signs_in_only_when_it_is_the_same_token(fuzz_app, 
         assert _decoded(changed[2]) == _decoded(original[2])
     else:
         assert response.status_code == 302
+
+
+@FUZZ
+@given(data=st.data(), query=st.dictionaries(st.sampled_from(["next", "lang", "tab", "q", ""]),
+                                             st.text(max_size=100), max_size=3),
+       lang=header_bytes, accept=header_bytes, accept_language=header_bytes)
+def test_arbitrary_query_and_headers_on_any_get_route_never_5xx(fuzz_app, data, query, lang,
+                                                                accept, accept_language):
+    app, access, refresh = fuzz_app
+    path = data.draw(st.sampled_from(get_routes(app)), label="path")
+    signed_in = data.draw(st.booleans(), label="signed_in")
+    names = app.config["ACCESS_COOKIE_NAME"], app.config["REFRESH_COOKIE_NAME"]
+    cookie = f"lang={lang}" + (f"; {names[0]}={access}; {names[1]}={refresh}" if signed_in else "")
+    response = app.test_client(use_cookies=False).get(path, query_string=query, headers={
+        "Cookie": cookie, "Accept": accept, "Accept-Language": accept_language})
+    assert response.status_code < 500, (path, response.status_code)
 
 
 # --- forms -------------------------------------------------------------------------------

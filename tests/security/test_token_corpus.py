@@ -89,6 +89,10 @@ CASES: dict[str, Case] = {
         v.header(), without(v.claims(t), name), v.key))(name)
        for name in ("sub", "sid", "jti", "iat", "exp", "iss", "typ")},
     "sub_as_number": lambda v, t: v.signed(t, sub=int(v.sub)),
+    "sub_not_a_number": lambda v, t: v.signed(t, sub="admin"),
+    "sub_unicode_digit": lambda v, t: v.signed(t, sub="\u00b2"),
+    "sub_5000_digits": lambda v, t: v.signed(t, sub="1" * 5000),
+    "sid_not_a_string": lambda v, t: v.signed(t, sid={"$ne": ""}),
     "sid_empty": lambda v, t: v.signed(t, sid=""),
     "exp_as_string": lambda v, t: v.signed(t, exp=str(v.now + 600)),
     "exp_as_float": lambda v, t: v.signed(t, exp=v.now + 600.5),
