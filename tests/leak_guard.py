@@ -57,11 +57,8 @@ class LeakGuard:
         if not (response.is_streamed or response.direct_passthrough):
             texts.append((f"{request.path} body",
                           response.get_data().decode("utf-8", errors="replace")))
-        form = request._get_current_object().__dict__.get("form")  # only what was parsed
-        passwords = {
-            value for key in PASSWORD_FIELDS for value in (form.getlist(key) if form else [])
-            if len(value) >= MIN_SECRET_PASSWORD
-        }
+        passwords = {value for value in _submitted_passwords()
+                     if isinstance(value, str) and len(value) >= MIN_SECRET_PASSWORD}
         with self._lock:
             self.capture.texts.extend(texts)
             self.capture.passwords.update(passwords)
@@ -113,6 +110,20 @@ class LeakGuard:
             quiet = logging.getLogger(name)
             if quiet.level == logging.NOTSET:
                 quiet.setLevel(logging.WARNING)
+
+
+def _submitted_passwords() -> list:
+    """Password fields of the form or JSON body, but only if the app already parsed them:
+    reading the body here could raise (413) or consume a stream the view never wanted."""
+    parsed = request._get_current_object().__dict__
+    found = []
+    form = parsed.get("form")
+    if form:
+        found += [value for key in PASSWORD_FIELDS for value in form.getlist(key)]
+    for body in parsed.get("_cached_json", ()):
+        if isinstance(body, dict):
+            found += [body.get(key) for key in PASSWORD_FIELDS]
+    return found
 
 
 class _Handler(logging.Handler):

@@ -74,6 +74,19 @@ def test_the_check_catches_a_password_in_a_log_line(app, client):
     assert "a password in log gatehouse.anything INFO" in _verdict()
 
 
+def test_the_check_catches_a_password_from_a_json_body(app):
+    @app.post("/_json_echo")
+    def json_echo():
+        return {"you_sent": request.get_json()["password"]}
+
+    app.extensions["csrf"]._exempt_views.add(f"{__name__}.json_echo")
+    try:
+        app.test_client().post("/_json_echo", json={"password": PASSWORD})
+    finally:
+        app.extensions["csrf"]._exempt_views.discard(f"{__name__}.json_echo")
+    assert "a password in /_json_echo body" in _verdict()
+
+
 def test_a_partial_token_counts_as_a_leak(app, client, auth):
     auth.register()
     access, _refresh = auth.tokens()
