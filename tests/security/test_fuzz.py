@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -16,12 +17,17 @@ from ..conftest import PASSWORD, csrf_token
 from .conftest import assert_not_signed_in, build_app, sign_up
 from .routes import get_routes
 
-# Modest and reproducible in cost: the whole suite runs on two shared cores. Nothing is
-# written into the repository (no example database).
-FUZZ = settings(max_examples=75, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.large_base_example])
-HEAVY_FUZZ = settings(FUZZ, max_examples=40)
+# Modest by default: the whole suite runs on two shared cores. GATEHOUSE_FUZZ=thorough runs
+# many more examples. Nothing is written into the repository (no example database).
+settings.register_profile(
+    "gatehouse", max_examples=75, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.large_base_example])
+settings.register_profile("gatehouse-thorough", settings.get_profile("gatehouse"),
+                          max_examples=2000)
+FUZZ = settings.get_profile(
+    "gatehouse-thorough" if os.environ.get("GATEHOUSE_FUZZ") == "thorough" else "gatehouse")
+HEAVY_FUZZ = settings(FUZZ, max_examples=max(40, FUZZ.max_examples // 2))
 
 # Header bytes as a WSGI server hands them over (latin-1 strings); CR and LF cannot occur
 # inside one header line.
@@ -32,7 +38,7 @@ header_bytes = st.binary(max_size=1024).map(
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     app = build_app(tmp_path_factory)
-    actions, claims = sign_up(app, "owner@example.com")
+    actions, _claims = sign_up(app, "owner@example.com")
     access, refresh = actions.tokens()
     yield app, access, refresh
     with app.app_context():

@@ -205,7 +205,6 @@ def _pem_pair():
 
 @pytest.fixture(scope="module")
 def es256_app(tmp_path_factory):
-    from ..conftest import base_config  # noqa: F401  (same configuration, other algorithm)
     from .conftest import build_app, sign_up
 
     private, private_pem, public_pem = _pem_pair()
