@@ -1,6 +1,8 @@
 """The sign-up and login forms."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,8 +11,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 
 def normalize_email(value: str | None) -> str:
-    """Emails are compared and stored as one lower-cased, trimmed string."""
-    return (value or "").strip().lower()
+    """Emails are compared and stored as one lower-cased, trimmed string in Unicode NFC, so
+    ``é`` typed as one code point or as ``e`` plus an accent is the same address."""
+    return unicodedata.normalize("NFC", (value or "").strip().lower())
 
 
 class PasswordLength:

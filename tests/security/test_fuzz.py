@@ -241,3 +241,19 @@ def test_a_body_just_under_the_limit_is_not_413(fuzz_app):
     response = client.post("/auth/login", data=body,
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200 and "Invalid email or password." in response.text
+
+
+def test_one_address_in_two_unicode_spellings_is_one_account(fuzz_app):
+    """``é`` as one code point (NFC) or as ``e`` plus a combining accent (NFD) is the same
+    mailbox: the second sign-up is refused, and either spelling logs in."""
+    app, _access, _refresh = fuzz_app
+    composed, decomposed = "jos\u00e9@example.com", "jose\u0301@example.com"
+    first = _post_form(app, "/auth/register", {"email": decomposed, "password": PASSWORD,
+                                               "confirm": PASSWORD})
+    assert first.status_code == 302
+    second = _post_form(app, "/auth/register", {"email": composed.upper(), "password": PASSWORD,
+                                                "confirm": PASSWORD})
+    assert second.status_code == 200 and "already exists" in second.text
+    assert composed in _stored_emails(app) and decomposed not in _stored_emails(app)
+    login = _post_form(app, "/auth/login", {"email": composed, "password": PASSWORD})
+    assert login.status_code == 302
