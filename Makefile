@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= test
 
-.PHONY: .venv run test init-db clean
+.PHONY: .venv run test init-db clean messages translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +13,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-.venv: $(STAMP)
+.venv: $(STAMP) translations
 
-init-db: $(STAMP)
+# Translations: only the .po files are kept in git; the .mo files are compiled from them.
+TRANSLATIONS := app/translations
+POT := $(TRANSLATIONS)/messages.pot
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+# tests/test_i18n.py extracts with the same -F and -k flags; lazy_gettext is imported as _l.
+EXTRACT_FLAGS := -F babel.cfg -k _l -k lazy_gettext --sort-output --add-location=file \
+	--project=Gatehouse --version=0.1.0 --copyright-holder=Gatehouse
+
+# Re-extract every wrapped string into the .pot and merge it into each language's .po
+# (sorted, no fuzzy guesses, obsolete entries dropped), so diffs stay small and stable.
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract $(EXTRACT_FLAGS) -o $(POT) .
+	$(BIN)/pybabel -q update -i $(POT) -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete \
+		--ignore-pot-creation-date
+
+translations: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+init-db: $(STAMP) translations
 	$(BIN)/flask --app app init-db
 
 # Plain HTTP on localhost, so the Secure flag (and the __Host- prefix) is off for this run only.
@@ -23,8 +43,12 @@ run: init-db
 	FLASK_COOKIE_SECURE=false FLASK_ALLOW_INSECURE_COOKIES=true \
 	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: $(STAMP) translations
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info $(MO_FILES)
+
+# The landing, login, account and sessions pages at desktop and phone widths, for the README.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots

@@ -17,26 +17,32 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import authority, db, passwords, throttle
+    from . import authority, db, logs, mail, passwords, revocation, throttle
     from .config import load_config
     from .extensions import csrf
-    from .web import authn, errors, i18n
+    from .web import authn, errors, headers, i18n
 
     load_config(app, test_config)
+    logs.init_app(app)
     db.init_app(app)
     authority.init_app(app)
+    revocation.init_app(app)
     passwords.init_app(app)
+    mail.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all
     authn.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
 
     from .account import bp as account_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(api_bp)
     return app

@@ -28,6 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "JWT_KEYS": None,  # {kid: secret or PEM}; generated into the instance folder when unset
     "JWT_ACTIVE_KID": None,
     "VERIFIED_TOKEN_CACHE_SIZE": 4096,
+    # Revocation list (sessions signed out within the last ACCESS_TOKEN_TTL seconds)
+    "REVOCATION_STORE_URI": None,  # None: in process memory; "redis://127.0.0.1:6379/0"
+    "REVOCATION_KEY_PREFIX": "gatehouse:revoked:",
+    "REVOCATION_MAX_ENTRIES": 100_000,
+    "REVOCATION_TIMEOUT": 0.5,  # seconds, Redis connect and read
     # Cookies
     "ACCESS_COOKIE_NAME": None,  # None: "access_token", "__Host-access_token" when secure
     "REFRESH_COOKIE_NAME": None,
@@ -36,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     # Accounts
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_MAX_LENGTH": 128,
+    "PASSWORD_MIN_SCORE": 3,  # zxcvbn score 0-4
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65_536,  # KiB
     "ARGON2_PARALLELISM": 4,
@@ -50,9 +56,31 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
     "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
+    "REGISTER_LIMIT_PER_ADDRESS": "20 per hour",
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
     "LANGUAGES": ["en", "ko"],
+    "LOG_LEVEL": "INFO",
     "BABEL_DEFAULT_LOCALE": "en",
+    # Compiled catalogs (app/translations/<lang>/LC_MESSAGES/messages.mo), found by absolute path
+    # so the working directory never matters.
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the browser session
+    # Email: password reset and confirmation
+    "MAIL_BACKEND": None,  # "smtp" or "console"; None: console while MAIL_SERVER is unset
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS after connecting
+    "MAIL_USE_SSL": False,  # TLS from the first byte (port 465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Gatehouse <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,  # seconds
+    "RESET_TOKEN_TTL": 1800,
+    "CONFIRM_TOKEN_TTL": 172_800,
+    "REQUIRE_CONFIRMED_EMAIL": False,
+    "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
+    "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
+    "CONFIRM_RESEND_LIMIT": "3 per hour",
 }
 
 SECRETS_FILE = "secrets.json"
@@ -94,6 +122,7 @@ def _finish(app: Flask) -> None:
     cfg["ACCESS_COOKIE_NAME"] = cfg["ACCESS_COOKIE_NAME"] or prefix + "access_token"
     cfg["REFRESH_COOKIE_NAME"] = cfg["REFRESH_COOKIE_NAME"] or prefix + "refresh_token"
     # Flask's own session cookie (it carries only the CSRF token) follows the same policy.
+    cfg["SESSION_COOKIE_NAME"] = prefix + "session"
     cfg["SESSION_COOKIE_SECURE"] = secure
     cfg["SESSION_COOKIE_SAMESITE"] = cfg["COOKIE_SAMESITE"]
     cfg["SESSION_COOKIE_HTTPONLY"] = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -44,6 +44,26 @@ def create_schema() -> None:
     from . import models  # noqa: F401  (registers the tables)
 
     db.create_all()
+    add_missing_columns()
+
+
+def add_missing_columns() -> None:
+    """Upgrade older databases in place: add new nullable columns that a table lacks.
+
+    ``create_all`` never alters an existing table; columns added to a model later (such as
+    ``users.email_confirmed_at``) are nullable, so adding them keeps every row valid.
+    """
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=db.engine.dialect)
+            with db.engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
 def ping(engine: Engine) -> None:

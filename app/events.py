@@ -26,6 +26,8 @@ class EventKind(str, Enum):
     SESSION_REVOKED = "session_revoked"
     SESSIONS_SIGNED_OUT = "sessions_signed_out"
     PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    EMAIL_CONFIRMED = "email_confirmed"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
 
 

@@ -41,6 +41,7 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     sessions: Mapped[list["LoginSession"]] = relationship(back_populates="user", passive_deletes=True)
 
@@ -102,3 +103,23 @@ class SecurityEvent(db.Model):
     user_agent: Mapped[str] = mapped_column(String(512), default="")
 
     __table_args__ = (Index("ix_security_events_user_created", "user_id", "created_at"),)
+
+
+class EmailToken(db.Model):
+    """A single-use link sent by mail (password reset or address confirmation).
+
+    Only the SHA-256 hash of the token is stored. A token dies when it is used (``used_at``),
+    when it expires, or when a newer one of the same purpose is sent (the older row is deleted).
+    """
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "reset" or "confirm"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)

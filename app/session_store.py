@@ -19,6 +19,7 @@ from .authority import Authority
 from .events import EventKind
 from .extensions import db
 from .models import LoginSession, RefreshToken, User, utc
+from .revocation import get_revocation_list
 from .tokens import TokenType, hash_token
 
 
@@ -49,6 +50,7 @@ class Grant:
     persistent: bool
     access_token: str
     refresh_token: str | None
+    email_confirmed: bool = True
 
 
 def start_session(
@@ -71,7 +73,7 @@ def start_session(
     refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
     db.session.commit()
     return _grant(authority, user.id, user.email, session.id, expires_at, persistent, now,
-                  refresh_token)
+                  refresh_token, email_confirmed=user.email_confirmed_at is not None)
 
 
 def refresh(
@@ -95,19 +97,16 @@ def refresh(
         session_end = int(row.session_expires_at.timestamp())
         if session_end <= now or (not allow_expired and row.expires_at.timestamp() <= now):
             raise RefreshRefused(RefreshFailure.EXPIRED)
-        grant = lambda new_refresh: _grant(  # noqa: E731
-            authority, row.user_id, row.email, row.session_id, session_end, row.persistent, now,
-            new_refresh,
-        )
         if row.replaced_at is not None:
-            return grant(_replaced_token(row, now, authority, allow_expired))
+            _check_replaced_token(row, now, authority, allow_expired)
+            return _grant_for(authority, row, session_end, now, None)
         if not authority.rotation and not allow_expired:
-            return grant(None)
+            return _grant_for(authority, row, session_end, now, None)
         new_refresh = _rotate(authority, row, now, session_end)
         if new_refresh is not None:
             events.record(EventKind.REFRESH, authority=authority, user_id=row.user_id,
                           session_id=row.session_id)
-            return grant(new_refresh)
+            return _grant_for(authority, row, session_end, now, new_refresh)
     raise RefreshRefused(RefreshFailure.REUSED)  # pragma: no cover - two lost races in a row
 
 
@@ -125,6 +124,7 @@ def _lookup(token_hash: str):
             LoginSession.revoked_at,
             LoginSession.persistent,
             User.email,
+            User.email_confirmed_at,
             successor.replaced_at.label("successor_replaced_at"),
             successor.id.label("successor_id"),
         )
@@ -152,8 +152,11 @@ def _rotate(authority: Authority, row, now: float, session_end: int) -> str | No
     return new_token
 
 
-def _replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
-    """A replaced token: the grace window for the previous one, else reuse of a stolen one."""
+def _check_replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
+    """A replaced token passes only as the previous one inside the grace window.
+
+    Anything else is reuse of a stolen token: the session is revoked and RefreshRefused raised.
+    """
     is_previous = row.successor_id is not None and row.successor_replaced_at is None
     if (
         not allow_expired
@@ -190,15 +193,23 @@ def _add_refresh_token(
     return token, claims["jti"]
 
 
+def _grant_for(authority: Authority, row, session_end: int, now: float,
+               refresh_token: str | None) -> Grant:
+    return _grant(authority, row.user_id, row.email, row.session_id, session_end, row.persistent,
+                  now, refresh_token, email_confirmed=row.email_confirmed_at is not None)
+
+
 def _grant(
     authority: Authority, user_id: int, email: str, session_id: str, session_end: int,
-    persistent: bool, now: float, refresh_token: str | None,
+    persistent: bool, now: float, refresh_token: str | None, *, email_confirmed: bool = True,
 ) -> Grant:
+    # "ecf" (email confirmed) only drives the account page's banner, never an access decision.
     access, _ = authority.mint(
         TokenType.ACCESS, user_id=user_id, session_id=session_id, now=now, not_after=session_end,
-        extra={"email": email},
+        extra={"email": email, "ecf": email_confirmed},
     )
-    return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token)
+    return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token,
+                 email_confirmed)
 
 
 def end_sessions(session_ids: list[str], *, authority: Authority, reason: str = "logout") -> int:
@@ -230,4 +241,31 @@ def revoke_sessions(session_ids: list[str], *, authority: Authority, reason: str
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    # Their access tokens stop working at once too, not at expiry (see app/revocation.py).
+    get_revocation_list().revoke(session_ids)
     return result.rowcount
+
+
+def renew_session(session_id: str, *, authority: Authority) -> Grant:
+    """Replace every refresh token of an open session with a fresh pair (password change).
+
+    The session keeps its id, absolute end and "remember me"; any older refresh token of it,
+    wherever it was copied to, stops working. Raises RefreshRefused when the session is over.
+    """
+    now = authority.now()
+    row = db.session.execute(
+        select(LoginSession.user_id, LoginSession.expires_at, LoginSession.revoked_at,
+               LoginSession.persistent, User.email, User.email_confirmed_at)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == session_id)
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        raise RefreshRefused(RefreshFailure.REVOKED)
+    session_end = int(row.expires_at.timestamp())
+    if session_end <= now:
+        raise RefreshRefused(RefreshFailure.EXPIRED)
+    db.session.execute(delete(RefreshToken).where(RefreshToken.session_id == session_id))
+    refresh_token, _ = _add_refresh_token(authority, session_id, row.user_id, now, session_end)
+    db.session.commit()
+    return _grant(authority, row.user_id, row.email, session_id, session_end, row.persistent,
+                  now, refresh_token, email_confirmed=row.email_confirmed_at is not None)

@@ -1,4 +1,5 @@
-"""Throttling with Flask-Limiter: failed logins per address and per submitted email.
+"""Throttling with Flask-Limiter: failed logins per address and per submitted email, sign-ups
+per address, and wrong current passwords on the change-password form per account.
 
 Only failed attempts count, and every window expires by itself, so the owner of an account
 is slowed down at worst, never locked out for good. Storage is in memory by default;
@@ -7,7 +8,7 @@ is slowed down at worst, never locked out for good. Storage is in memory by defa
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -41,4 +42,26 @@ login_per_address = limiter.limit(
 login_per_email = limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_EMAIL"],
     key_func=submitted_email, methods=["POST"], deduct_when=login_failed,
+)
+
+
+def signed_in_user() -> str:
+    """The throttling key for a signed-in person's own forms (runs after authentication)."""
+    user = g.get("user")
+    return f"user:{user.user_id}" if user is not None else "user:-"
+
+
+def wrong_current_password(response: Response) -> bool:
+    """Only a wrong current password counts, not a new password the policy refused."""
+    return bool(g.get("wrong_current_password"))
+
+
+# Every sign-up attempt counts: the form also tells whether an address has an account.
+register_per_address = limiter.limit(
+    lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], methods=["POST"],
+)
+# Guessing the current password with a stolen session is slowed down per account.
+password_change_per_user = limiter.limit(
+    lambda: current_app.config["PASSWORD_CHANGE_LIMIT"],
+    key_func=signed_in_user, methods=["POST"], deduct_when=wrong_current_password,
 )

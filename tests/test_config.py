@@ -73,7 +73,7 @@ def test_secure_cookie_attributes(tmp_path, clock):
     from .conftest import AuthActions, parse_set_cookies
     client = app.test_client()
     response = AuthActions(client).register()
-    for name in ("__Host-access_token", "__Host-refresh_token"):
+    for name in ("__Host-access_token", "__Host-refresh_token", "__Host-session"):
         attrs = parse_set_cookies(response)[name].attrs
         assert attrs.get("secure") is True and attrs["path"] == "/" and "domain" not in attrs
 

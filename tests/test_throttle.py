@@ -46,3 +46,53 @@ def test_throttling_can_be_switched_off(tmp_path, clock):
     actions = AuthActions(app.test_client())
     for _ in range(4):
         assert actions.login(password="wrong-password-x").status_code == 200
+
+
+class LimiterClock:
+    """Stands in for the ``time`` module inside the limits memory storage and Flask-Limiter."""
+
+    def __init__(self) -> None:
+        import time
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    fake = LimiterClock()
+    monkeypatch.setattr("limits.storage.memory.time", fake)
+    monkeypatch.setattr("flask_limiter._extension.time", fake)
+    return fake
+
+
+def test_the_limit_expires_so_the_owner_is_never_locked_out(client, auth, limiter_clock):
+    auth.register("person@example.com")
+    auth.logout()
+    for _ in range(3):
+        auth.login(password="wrong-password-x")
+    blocked = auth.login()
+    assert blocked.status_code == 429  # even the right password waits
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
+    limiter_clock.now += 14 * 60
+    assert auth.login().status_code == 429
+    limiter_clock.now += 61  # the 15-minute window is over
+    assert auth.login().status_code == 302
+
+
+class TestRegisterPerAddress:
+    @pytest.fixture
+    def config_overrides(self):
+        return {"RATELIMIT_ENABLED": True, "REGISTER_LIMIT_PER_ADDRESS": "2 per hour"}
+
+    def test_sign_ups_from_one_address_are_limited(self, app, limiter_clock):
+        for i in range(2):
+            assert AuthActions(app.test_client()).register(f"u{i}@example.com").status_code == 302
+        blocked = AuthActions(app.test_client()).register("u9@example.com")
+        assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = "198.51.100.5"
+        assert AuthActions(other).register("u9@example.com").status_code == 302
+        limiter_clock.now += 3601
+        assert AuthActions(app.test_client()).register("u10@example.com").status_code == 302

@@ -1,15 +1,186 @@
-"""Account pages; the overview reads nothing from the database."""
+"""Account pages: overview with recent activity, login sessions, and the password change.
+
+Every page reads the person from ``g.user`` (the access token); only what the page shows
+comes from the database.
+"""
 from __future__ import annotations
 
-from flask import g, make_response, render_template
+from flask import (
+    Response, abort, after_this_request, flash, g, redirect, render_template, request, url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
-from ..web.authn import login_required
+from .. import events, session_store
+from ..authority import get_authority
+from ..events import EventKind
+from ..extensions import db
+from ..models import LoginSession, SecurityEvent, User, utc
+from ..passwords import get_passwords
+from ..session_store import Grant, RefreshRefused
+from ..throttle import password_change_per_user
+from ..web.authn import (
+    cookie_policy, expire_token_cookies, login_required, set_grant_cookies,
+)
+from ..web.forms import PostButtonForm
 from . import bp
+from .devices import describe
+from .forms import ChangePasswordForm
+
+RECENT_EVENTS = 20
+
+EVENT_LABELS = {
+    EventKind.REGISTER.value: _l("Account created"),
+    EventKind.LOGIN.value: _l("Signed in"),
+    EventKind.LOGIN_FAILED.value: _l("Failed sign-in attempt"),
+    EventKind.LOGOUT.value: _l("Signed out"),
+    EventKind.SESSION_REVOKED.value: _l("Session revoked"),
+    EventKind.SESSIONS_SIGNED_OUT.value: _l("Other sessions signed out"),
+    EventKind.PASSWORD_CHANGED.value: _l("Password changed"),
+    EventKind.PASSWORD_RESET_REQUESTED.value: _l("Password reset link requested"),
+    EventKind.EMAIL_CONFIRMED.value: _l("Email address confirmed"),
+    EventKind.REFRESH_TOKEN_REUSE.value: _l("Stolen sign-in token detected; that session was ended"),
+}
 
 
 @bp.get("")
 @login_required
 def index():
-    response = make_response(render_template("account/index.html", user=g.user))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    rows = db.session.scalars(
+        select(SecurityEvent)
+        .where(SecurityEvent.user_id == g.user.user_id)
+        .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
+        .limit(RECENT_EVENTS)
+    ).all()
+    activity = [
+        {"label": EVENT_LABELS.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
+         "ip": row.ip, "device": describe(row.user_agent)}
+        for row in rows
+    ]
+    return render_template("account/index.html", user=g.user, activity=activity)
+
+
+@bp.get("/sessions")
+@login_required
+def sessions():
+    authority = get_authority()
+    now = authority.now()
+    rows = db.session.scalars(
+        select(LoginSession)
+        .options(undefer(LoginSession.last_seen_at))
+        .where(LoginSession.user_id == g.user.user_id, LoginSession.revoked_at.is_(None),
+               LoginSession.expires_at > utc(now))
+        .order_by(LoginSession.created_at.desc())
+    ).all()
+    listed = []
+    for row in rows:
+        last_seen = row.last_seen_at
+        if last_seen is None or last_seen.timestamp() + authority.refresh_ttl <= now:
+            continue  # idle past the refresh token's lifetime: it can never be used again
+        listed.append({"id": row.id, "device": describe(row.user_agent), "ip": row.ip,
+                       "signed_in_at": row.created_at, "last_seen_at": last_seen,
+                       "current": row.id == g.user.session_id})
+    listed.sort(key=lambda s: not s["current"])  # this device first
+    return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
+
+
+@bp.post("/sessions/<sid>/revoke")
+@login_required
+def revoke_session(sid: str):
+    """End one of the person's own sessions; anyone else's id is 404 and changes nothing."""
+    owned = db.session.scalar(
+        select(LoginSession.id).where(LoginSession.id == sid,
+                                      LoginSession.user_id == g.user.user_id,
+                                      LoginSession.revoked_at.is_(None))
+    )
+    if owned is None:
+        abort(404)
+    authority = get_authority()
+    session_store.end_sessions([sid], authority=authority, reason="revoked")
+    events.record(EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id,
+                  session_id=sid)
+    if sid == g.user.session_id:  # this very device: the same as logging out
+        _final_token_cookies(None)
+        flash(_("You have been signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That session has been signed out."), "success")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.post("/sessions/revoke-others")
+@login_required
+def revoke_other_sessions():
+    authority = get_authority()
+    ended = session_store.end_user_sessions(g.user.user_id, authority=authority,
+                                            reason="signed_out", keep_session=g.user.session_id)
+    events.record(EventKind.SESSIONS_SIGNED_OUT, authority=authority, user_id=g.user.user_id,
+                  session_id=g.user.session_id)
+    flash(ngettext("Signed out of %(num)d other session.",
+                   "Signed out of %(num)d other sessions.", ended), "success")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@password_change_per_user
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = db.session.get(User, g.user.user_id)
+        if user is None:
+            abort(404)
+        passwords = get_passwords()
+        if not passwords.verify(user.password_hash, form.current_password.data):
+            g.wrong_current_password = True  # counted by the throttle
+            form.current_password.errors.append(_("Your current password is not correct."))
+        else:
+            return _change_password(user, form.new_password.data)
+    return render_template("account/password.html", form=form)
+
+
+def _change_password(user: User, new_password: str):
+    """Re-hash, end every other session, and give this one fresh tokens."""
+    authority = get_authority()
+    user.password_hash = get_passwords().hash(new_password)
+    db.session.commit()
+    session_store.end_user_sessions(user.id, authority=authority, reason="password_changed",
+                                    keep_session=g.user.session_id)
+    events.record(EventKind.PASSWORD_CHANGED, authority=authority, user_id=user.id,
+                  session_id=g.user.session_id)
+    try:
+        grant = session_store.renew_session(g.user.session_id, authority=authority)
+    except RefreshRefused:  # this session ended meanwhile: sign in again with the new password
+        _final_token_cookies(None)
+        flash(_("Your password has been changed. Please log in again."), "success")
+        return redirect(url_for("auth.login"))
+    if "Authorization" not in request.headers:  # a Bearer client never gets token cookies
+        _final_token_cookies(grant)
+    flash(_("Your password has been changed. Every other session has been signed out."),
+          "success")
+    return redirect(url_for("account.index"))
+
+
+def _final_token_cookies(grant: Grant | None) -> None:
+    """Set this grant's cookies (or expire both) as the response's last word on tokens.
+
+    The request may have been refreshed on its way in, and those cookies name a refresh token
+    that this view has just deleted; they are dropped so the browser keeps only these.
+    """
+    policy = cookie_policy()
+    names = (policy.access_name + "=", policy.refresh_name + "=")
+    now = get_authority().now()
+
+    @after_this_request
+    def replace_cookies(response: Response) -> Response:
+        kept = [v for v in response.headers.getlist("Set-Cookie") if not v.startswith(names)]
+        response.headers.remove("Set-Cookie")
+        for value in kept:
+            response.headers.add("Set-Cookie", value)
+        if grant is None:
+            expire_token_cookies(response)
+        else:
+            set_grant_cookies(response, grant, now)
+        return response

@@ -1,6 +1,9 @@
-"""Sign-up, login and logout."""
+"""Sign-up, login and logout; password reset and email confirmation by mailed links."""
 from flask import Blueprint
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
+from ..web import redact
 
-from . import routes  # noqa: E402,F401
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+bp.record_once(lambda _state: redact.install())
+
+from . import email_links, routes  # noqa: E402,F401

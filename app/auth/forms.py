@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..password_policy import PasswordPolicy
 
 
 def normalize_email(value: str | None) -> str:
@@ -16,28 +17,15 @@ def normalize_email(value: str | None) -> str:
     return unicodedata.normalize("NFC", (value or "").strip().lower())
 
 
-class PasswordLength:
-    """Length bounds read from config when the form is checked, not when it is defined."""
-
-    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
-        low = current_app.config["PASSWORD_MIN_LENGTH"]
-        high = current_app.config["PASSWORD_MAX_LENGTH"]
-        size = len(field.data or "")
-        if size < low:
-            raise ValidationError(_l("Use at least %(n)d characters.", n=low))
-        if size > high:
-            raise ValidationError(_l("Use at most %(n)d characters.", n=high))
-
-
 class RegisterForm(FlaskForm):
     email = EmailField(
         _l("Email"),
         filters=[normalize_email],
         validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=320),
+                    Length(max=320, message=_l("Use at most %(max)d characters.")),
                     Email(_l("Enter a valid email address, like name@example.com."))],
     )
-    password = PasswordField(_l("Password"), validators=[PasswordLength()])
+    password = PasswordField(_l("Password"), validators=[PasswordPolicy(email_field="email")])
     confirm = PasswordField(
         _l("Confirm password"),
         validators=[EqualTo("password", _l("The two passwords do not match."))],
@@ -51,3 +39,36 @@ class LoginForm(FlaskForm):
                              validators=[DataRequired(_l("Enter your password."))])
     remember = BooleanField(_l("Remember me"))
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[normalize_email],
+        validators=[DataRequired(_l("Enter your email address.")),
+                    Length(max=320, message=_l("Use at most %(max)d characters.")),
+                    Email(_l("Enter a valid email address, like name@example.com."))],
+    )
+
+
+def _account_email(form: FlaskForm) -> str | None:
+    """The email of the account a reset link belongs to (set by the view)."""
+    return getattr(form, "account_email", None)
+
+
+class ResetPasswordForm(FlaskForm):
+    """The same password policy as sign-up."""
+
+    password = PasswordField(_l("New password"),
+                             validators=[PasswordPolicy(email_from=_account_email)])
+    confirm = PasswordField(
+        _l("Confirm new password"),
+        validators=[EqualTo("password", _l("The two passwords do not match."))],
+    )
+
+
+class ResendConfirmationForm(FlaskForm):
+    """"Send again": a signed-in person needs only the CSRF token; the login page adds a
+    short-lived signed ticket naming the account whose password was just proven."""
+
+    ticket = HiddenField()

@@ -1,24 +1,27 @@
 """Views of the auth blueprint: each success starts a login session and sets both cookies."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import events, session_store
+from .. import events, mail, session_store
 from ..events import EventKind
 from ..authority import get_authority
 from ..extensions import db
 from ..models import User, utc
 from ..passwords import get_passwords
-from ..throttle import login_per_address, login_per_email
+from ..throttle import login_per_address, login_per_email, register_per_address
 from ..web.authn import anonymous_only, expire_token_cookies, no_token_reissue, set_grant_cookies
 from ..web.safe_next import safe_next
 from . import bp
-from .forms import LoginForm, RegisterForm
+from .email_links import login_ticket, send_confirmation
+from .forms import LoginForm, RegisterForm, ResendConfirmationForm
 
-INVALID_CREDENTIALS = "Invalid email or password."
+# The same words for a wrong email and a wrong password (SPEC section 2).
+INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
@@ -35,6 +38,7 @@ def _signed_in_response(user: User, *, persistent: bool, target: str, kind: Even
 
 @bp.route("/register", methods=["GET", "POST"])
 @anonymous_only
+@register_per_address
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -51,12 +55,31 @@ def register():
             except IntegrityError:  # the same address, signed up a moment ago
                 db.session.rollback()
             else:
-                flash(_("Welcome! Your account is ready."), "success")
-                return _signed_in_response(user, persistent=False,
-                                           target=url_for("account.index"),
-                                           kind=EventKind.REGISTER)
+                return _registered(user)
         form.email.errors.append(_("An account with this email already exists."))
     return render_template("auth/register.html", form=form)
+
+
+def _registered(user: User):
+    """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
+    required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
+    if required:
+        flash(_("Your account is ready. Open the link in the email to confirm your address, "
+                "then log in."), "success")
+    else:
+        flash(_("Welcome! Your account is ready."), "success")
+    try:
+        send_confirmation(user)
+    except mail.MailError:
+        flash(_("We could not send the confirmation email just now. "
+                "You can ask for it again in a few minutes."), "error")
+    else:
+        flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
+    if required:
+        events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
+        return redirect(url_for("auth.login"))
+    return _signed_in_response(user, persistent=False, target=url_for("account.index"),
+                               kind=EventKind.REGISTER)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,13 +98,19 @@ def login():
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = passwords.hash(form.password.data)
                 db.session.commit()
+            if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and user.email_confirmed_at is None:
+                # Said only after the right password, so it reveals nothing to a guesser.
+                resend = ResendConfirmationForm()
+                resend.ticket.data = login_ticket(user.id)
+                return render_template("auth/login.html", form=form, error=None,
+                                       unconfirmed_email=user.email, resend_form=resend)
             target = safe_next(form.next.data, url_for("account.index"))
             return _signed_in_response(user, persistent=bool(form.remember.data), target=target,
                                        kind=EventKind.LOGIN)
         events.record(EventKind.LOGIN_FAILED, authority=get_authority(),
                       user_id=user.id if user else None)
-        error = INVALID_CREDENTIALS
-    return render_template("auth/login.html", form=form, error=error and _(error))
+        error = str(INVALID_CREDENTIALS)
+    return render_template("auth/login.html", form=form, error=error)
 
 
 @bp.post("/logout")

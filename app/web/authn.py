@@ -8,7 +8,8 @@
 | expired  | expired, absent, unknown or revoked       | anonymous, both cookies expired          |
 
 Reissued cookies are handed to the response with ``after_this_request``, so a request that
-needs none pays nothing for them.
+needs none pays nothing for them. Paths under ``/api/`` consider only the Authorization
+header: no token cookie is read, set or expired there.
 """
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from flask import (
 
 from .. import session_store
 from ..authority import Authority, get_authority
+from ..revocation import get_revocation_list
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType, Verified
 from .cookies import CookiePolicy
 from .forms import PostButtonForm
 
 COOKIE_POLICY_KEY = "gatehouse.cookies"
+API_PREFIX = "/api/"
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,17 @@ class Principal:
     user_id: int
     email: str
     session_id: str
+    # From the token's "ecf" claim; for display only (the banner), never for access decisions.
+    email_confirmed: bool = True
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> "Principal":
-        return cls(int(claims["sub"]), claims.get("email", ""), claims["sid"])
+        return cls(int(claims["sub"]), claims.get("email", ""), claims["sid"],
+                   bool(claims.get("ecf", True)))
 
     @classmethod
     def from_grant(cls, grant: Grant) -> "Principal":
-        return cls(grant.user_id, grant.email, grant.session_id)
+        return cls(grant.user_id, grant.email, grant.session_id, grant.email_confirmed)
 
 
 @dataclass
@@ -91,6 +97,9 @@ def authenticate() -> None:
     g.tokens = PresentedTokens()
     if request.endpoint == "static":
         return
+    if is_api_request():  # the JSON API: the Authorization header only, never a cookie
+        _authenticate_api()
+        return
     authority = get_authority()
     now = authority.now()
     header = request.headers.get("Authorization")
@@ -107,11 +116,11 @@ def authenticate() -> None:
     g.tokens = PresentedTokens(access, refresh)
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "no_token_reissue", False):
-        if access is not None and access.valid:
+        if _live(access, now):
             g.user = Principal.from_claims(access.claims)
         return
 
-    if access is not None and access.valid:  # rows 1 and 3
+    if _live(access, now):  # rows 1 and 3
         g.user = Principal.from_claims(access.claims)
         if refresh is None or refresh.valid:
             return
@@ -123,13 +132,25 @@ def authenticate() -> None:
         _expire(refresh=True)
         return
 
-    if refresh is not None and refresh.valid:  # row 2
+    if _live(refresh, now):  # row 2 (a revoked session's refresh token is refused without SQL)
         grant = _try_refresh(refresh_raw, refresh.claims, authority, allow_expired=False)
         if grant is not None:
             g.user = Principal.from_grant(grant)
             _reissue(grant, now, access=True)
             return
     _expire(access=True, refresh=True)  # row 4: whatever was sent, the browser drops both
+
+
+def is_api_request() -> bool:
+    """Paths of the JSON API, which neither reads nor sets cookies (so it needs no CSRF token)."""
+    return request.path.startswith(API_PREFIX)
+
+
+def _authenticate_api() -> None:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        authority = get_authority()
+        _authenticate_bearer(header, authority, authority.now())
 
 
 def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:
@@ -140,10 +161,19 @@ def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:
         g.tokens.bearer_error = "invalid_request"
         return
     verified = authority.verify(value, TokenType.ACCESS, now)
-    if verified.valid:
+    if _live(verified, now):
         g.user = Principal.from_claims(verified.claims)
     else:
         g.tokens.bearer_error = "invalid_token"
+
+
+def _live(token: Verified | None, now: float) -> bool:
+    """Valid, and its session was not revoked since it was issued (one O(1) lookup, no SQL)."""
+    return (
+        token is not None
+        and token.valid
+        and not get_revocation_list().is_revoked(token.claims["sid"], now)
+    )
 
 
 def _try_refresh(token: str, claims: Mapping[str, Any], authority: Authority,
@@ -240,3 +270,30 @@ def anonymous_only(view: Callable) -> Callable:
 
 def _template_globals() -> dict[str, Any]:
     return {"current_user": g.get("user"), "post_button_form": PostButtonForm}
+
+
+def renew_tokens(response: Response, user_id: int) -> bool:
+    """Rotate this browser's refresh token now, so its new access token carries fresh claims.
+
+    For views that change what the access token says about the user (a confirmed email
+    address). Returns False when the browser holds no usable refresh token of ``user_id``
+    (its old tokens then stay as they are), or when ``authenticate`` already refreshed them
+    from the database during this request.
+    """
+    tokens = g.get("tokens")
+    presented = tokens.refresh if tokens is not None else None
+    raw = request.cookies.get(cookie_policy().refresh_name)
+    if presented is None or not presented.valid or not raw:
+        return False
+    if presented.claims.get("sub") != str(user_id):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    hook_may_reissue = not getattr(view, "no_token_reissue", False)
+    if hook_may_reissue and not (tokens.access is not None and tokens.access.valid):
+        return False
+    authority = get_authority()
+    grant = _try_refresh(raw, presented.claims, authority, allow_expired=False)
+    if grant is None:
+        return False
+    set_grant_cookies(response, grant, authority.now())
+    return True

@@ -51,7 +51,8 @@ def render_error(code: int, message: str | None = None) -> tuple[Response | str,
 
 def _json_code(code: int) -> str:
     return {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-            413: "too_large", 429: "rate_limited", 503: "unavailable"}.get(code, "server_error")
+            405: "method_not_allowed", 413: "too_large", 429: "rate_limited",
+            503: "unavailable"}.get(code, "server_error")
 
 
 def _csrf_error(error: CSRFError):

@@ -1,0 +1,197 @@
+"""Views of the JSON API: tokens for email and password, refresh, logout, and the account.
+
+Sessions made here are the same login sessions as the site's, under the same rotation, grace
+and reuse rules; they are persistent ("remember me"), because a script or an app keeps its
+refresh token on purpose: such a session ends after ``REFRESH_TOKEN_TTL`` of idleness or
+``SESSION_MAX_AGE`` in all, whichever comes first.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import Response, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+from sqlalchemy.orm import undefer
+
+from .. import events, session_store
+from ..auth.forms import normalize_email
+from ..authority import Authority, get_authority
+from ..events import EventKind
+from ..extensions import db
+from ..models import LoginSession, RefreshToken, User, utc
+from ..passwords import get_passwords
+from ..session_store import Grant, RefreshRefused
+from ..tokens import TokenType
+from ..web.authn import login_required
+from . import bp
+from .body import InvalidApiRequest, json_object
+from .errors import error_response, invalid_request
+from .openapi import openapi_document
+from .throttle import api_login_per_address, api_login_per_email
+
+MAX_EMAIL_LENGTH = 320
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+bp.register_error_handler(InvalidApiRequest, invalid_request)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Tokens and account data must not be kept by any cache."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _token_response(grant: Grant, authority: Authority) -> Response:
+    now = authority.now()
+    access = authority.verify(grant.access_token, TokenType.ACCESS, now)
+    return jsonify(
+        access_token=grant.access_token,
+        refresh_token=grant.refresh_token,
+        token_type="Bearer",
+        expires_in=max(0, int(access.claims["exp"]) - int(now)),
+    )
+
+
+def _rejected_grant(message: str) -> Response:
+    return error_response(401, "invalid_grant", message)
+
+
+@bp.post("/auth/token")
+@api_login_per_address
+@api_login_per_email
+def token():
+    body = json_object("email", "password")
+    email = normalize_email(body["email"])
+    user = None
+    if len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email:
+        user = db.session.scalar(select(User).where(User.email == email))
+    passwords = get_passwords()
+    authority = get_authority()
+    # An unknown email costs one argon2 run too, so timing does not tell which part was wrong.
+    if not passwords.verify(user.password_hash if user else None, body["password"]):
+        events.record(EventKind.LOGIN_FAILED, authority=authority,
+                      user_id=user.id if user else None)
+        return _rejected_grant(_("Invalid email or password."))
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(body["password"])
+        db.session.commit()
+    grant = session_store.start_session(
+        user, authority=authority, persistent=True,
+        user_agent=request.user_agent.string, ip=request.remote_addr or "",
+    )
+    events.record(EventKind.LOGIN, authority=authority, user_id=user.id,
+                  session_id=grant.session_id)
+    return _token_response(grant, authority)
+
+
+@bp.post("/auth/refresh")
+def refresh():
+    """A new access token and, with rotation, a new refresh token.
+
+    The previous refresh token shown again within the grace window gets an access token and
+    ``refresh_token: null`` (keep the newest one you hold); a replaced token shown later is
+    reuse and ends the whole session.
+    """
+    raw = json_object("refresh_token")["refresh_token"]
+    authority = get_authority()
+    verified = authority.verify(raw, TokenType.REFRESH, authority.now())
+    if not verified.valid:
+        return _rejected_grant(_("The refresh token is invalid or has expired."))
+    try:
+        grant = session_store.refresh(raw, verified.claims, authority=authority)
+    except RefreshRefused:
+        return _rejected_grant(_("The refresh token is invalid or has expired."))
+    return _token_response(grant, authority)
+
+
+@bp.post("/auth/logout")
+def logout():
+    """End the refresh token's session. Always 204 for a well-formed request, as revocation is
+    idempotent (RFC 7009): an unknown, expired or already ended token changes nothing."""
+    raw = json_object("refresh_token")["refresh_token"]
+    authority = get_authority()
+    verified = authority.verify(raw, TokenType.REFRESH, authority.now())
+    if verified.authentic:  # ours, valid or merely expired
+        sid = verified.claims["sid"]
+        if session_store.end_sessions([sid], authority=authority):
+            events.record(EventKind.LOGOUT, authority=authority,
+                          user_id=int(verified.claims["sub"]), session_id=sid)
+    return Response(status=204)
+
+
+@bp.get("/me")
+@login_required
+def me():
+    user = db.session.get(User, g.user.user_id)
+    if user is None:  # the account was deleted while the access token still runs
+        return error_response(401, "invalid_token", _("This account no longer exists."))
+    return jsonify(id=user.id, email=user.email, created_at=_timestamp(user.created_at))
+
+
+def _active_sessions(user_id: int, now: float):
+    """Sessions that can still be refreshed: not ended, not past their absolute or idle end."""
+    live_token = exists().where(
+        RefreshToken.session_id == LoginSession.id,
+        RefreshToken.replaced_at.is_(None),
+        RefreshToken.expires_at > utc(now),
+    )
+    return select(LoginSession).where(
+        LoginSession.user_id == user_id,
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > utc(now),
+        live_token,
+    )
+
+
+@bp.get("/sessions")
+@login_required
+def sessions():
+    query = (
+        _active_sessions(g.user.user_id, get_authority().now())
+        .options(undefer(LoginSession.last_seen_at))
+        .order_by(LoginSession.created_at.desc(), LoginSession.id)
+    )
+    return jsonify(sessions=[
+        {
+            "id": session.id,
+            "created_at": _timestamp(session.created_at),
+            "last_seen_at": _timestamp(session.last_seen_at or session.created_at),
+            "user_agent": session.user_agent,
+            "ip": session.ip,
+            "current": session.id == g.user.session_id,
+        }
+        for session in db.session.scalars(query)
+    ])
+
+
+@bp.delete("/sessions/<sid>")
+@login_required
+def end_session(sid: str):
+    """End one of the caller's own sessions; anyone else's is answered as if it did not exist."""
+    authority = get_authority()
+    found = None
+    if SESSION_ID.fullmatch(sid):
+        found = db.session.scalar(
+            _active_sessions(g.user.user_id, authority.now())
+            .where(LoginSession.id == sid)
+            .with_only_columns(LoginSession.id)
+        )
+    if found is None:
+        return error_response(404, "not_found", _("There is no active session with this id."))
+    session_store.end_sessions([found], authority=authority, reason="revoked")
+    events.record(EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id,
+                  session_id=found)
+    return Response(status=204)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,249 @@
+"""Links sent by mail: "Forgot password?", the reset page, and email confirmation.
+
+Every link carries a single-use token from ``app.email_tokens``. Pages that open such a link
+send ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``, so the token never
+leaves in a Referer header or stays in a shared cache.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response, abort, current_app, flash, g, make_response, redirect, render_template, request,
+    url_for,
+)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from .. import email_tokens, events, mail, session_store
+from ..authority import get_authority
+from ..email_tokens import Purpose
+from ..events import EventKind
+from ..extensions import db
+from ..models import User, utc
+from ..passwords import get_passwords
+from ..throttle import limiter, submitted_email
+from ..web.authn import no_token_reissue, renew_tokens, set_grant_cookies
+from . import bp
+from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
+
+MAX_TOKEN_LENGTH = 128  # a real token is 43 characters; anything far longer is not worth a query
+TICKET_TTL = 900  # seconds a login page's "send again" button stays usable
+TICKET_SALT = "gatehouse.confirm-resend"
+
+
+# --- Throttles (the one shared limiter; every POST counts, the windows expire by themselves) ---
+
+def _resend_key() -> str:
+    user_id = g.user.user_id if g.get("user") else read_ticket(request.form.get("ticket"))
+    return f"user:{user_id}" if user_id is not None else "ip:" + (request.remote_addr or "")
+
+
+forgot_per_address = limiter.limit(
+    lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"], methods=["POST"],
+)
+forgot_per_email = limiter.limit(
+    lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"], key_func=submitted_email,
+    methods=["POST"],
+)
+resend_per_user = limiter.limit(
+    lambda: current_app.config["CONFIRM_RESEND_LIMIT"], key_func=_resend_key, methods=["POST"],
+)
+
+
+# --- Mails ---
+
+def send_confirmation(user: User) -> None:
+    """Mail ``user`` a fresh confirmation link (the older one dies). Raises MailError."""
+    ttl = int(current_app.config["CONFIRM_TOKEN_TTL"])
+    token = email_tokens.issue(user.id, Purpose.CONFIRM, authority=get_authority(), ttl=ttl)
+    mail.send(mail.compose(
+        "confirm", to=user.email, subject=_("Confirm your email address"),
+        link=url_for("auth.confirm_email", token=token, _external=True),
+        hours=max(1, ttl // 3600),
+    ))
+
+
+def send_reset(email: str) -> None:
+    """Mail a reset link when ``email`` has an account; do the same work when it has none.
+
+    Either way a token is drawn, both mail templates are rendered and the mail server is
+    spoken to (``deliver=False`` stops short of handing the message over), so the answer,
+    its timing and a mail server failure look the same for known and unknown addresses.
+    What remains different is one small indexed write (the token's hash) for a known
+    address, well inside the jitter of an SMTP conversation. Raises MailError.
+    """
+    authority = get_authority()
+    ttl = int(current_app.config["RESET_TOKEN_TTL"])
+    user = db.session.scalar(select(User).where(User.email == email))
+    token = email_tokens.new_token()
+    message = mail.compose(
+        "reset", to=email, subject=_("Reset your password"),
+        link=url_for("auth.reset_password", token=token, _external=True),
+        minutes=max(1, ttl // 60),
+    )
+    if user is None:
+        mail.send(message, deliver=False)
+        return
+    email_tokens.issue(user.id, Purpose.RESET, authority=authority, ttl=ttl, token=token,
+                       commit=False)
+    events.record(EventKind.PASSWORD_RESET_REQUESTED, authority=authority, user_id=user.id,
+                  commit=False)
+    db.session.commit()
+    mail.send(message)
+
+
+# --- The login page's "send again" ticket ---
+
+def login_ticket(user_id: int) -> str:
+    """Signed proof, for a few minutes, that this browser just gave the account's password."""
+    expires = int(get_authority().now()) + TICKET_TTL
+    return _ticket_serializer().dumps({"uid": user_id, "exp": expires})
+
+
+def read_ticket(ticket: str | None) -> int | None:
+    if not ticket or len(ticket) > 512:
+        return None
+    try:
+        data = _ticket_serializer().loads(ticket)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        return None
+    if not isinstance(data.get("exp"), int) or data["exp"] <= get_authority().now():
+        return None
+    return data["uid"]
+
+
+def _ticket_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TICKET_SALT)
+
+
+# --- Views ---
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@forgot_per_address
+@forgot_per_email
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            send_reset(form.email.data)
+        except mail.MailError:
+            return _page("auth/forgot.html", 503, form=form, error=_(
+                "We could not send the email just now. Please try again in a few minutes."))
+        return _page("auth/forgot_sent.html", 200, minutes=_minutes("RESET_TOKEN_TTL"))
+    return _page("auth/forgot.html", 200, form=form, error=None)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@no_token_reissue
+def reset_password(token: str):
+    """Set a new password; every session of the user ends and this browser is signed in."""
+    authority = get_authority()
+    owner_id = email_tokens.peek(token, Purpose.RESET, authority=authority) if _plausible(token) else None
+    owner = db.session.get(User, owner_id) if owner_id is not None else None
+    if owner is None:
+        return _dead_link(Purpose.RESET)
+    form = ResetPasswordForm()
+    form.account_email = owner.email  # the policy refuses a password containing it
+    if form.validate_on_submit():
+        user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
+        user = db.session.get(User, user_id) if user_id is not None else None
+        if user is None:
+            return _dead_link(Purpose.RESET)
+        user.password_hash = get_passwords().hash(form.password.data)
+        if user.email_confirmed_at is None:  # the link reached this mailbox: that confirms it
+            user.email_confirmed_at = utc(authority.now())
+        # One transaction: the token is spent, the password changed and the sessions ended.
+        session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
+        db.session.commit()
+        grant = session_store.start_session(
+            user, authority=authority, persistent=False,
+            user_agent=request.user_agent.string, ip=request.remote_addr or "",
+        )
+        events.record(EventKind.PASSWORD_CHANGED, authority=authority, user_id=user.id,
+                      session_id=grant.session_id)
+        flash(_("Your password has been changed. Every other session has been signed out."),
+              "success")
+        response = redirect(url_for("account.index"))
+        set_grant_cookies(response, grant, authority.now())
+        return _private(response)
+    return _page("auth/reset.html", 200, form=form, token=token)
+
+
+@bp.get("/confirm/<token>")
+@no_token_reissue
+def confirm_email(token: str):
+    authority = get_authority()
+    user_id = (email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
+               if _plausible(token) else None)
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        return _dead_link(Purpose.CONFIRM)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utc(authority.now())
+    events.record(EventKind.EMAIL_CONFIRMED, authority=authority, user_id=user.id, commit=False)
+    db.session.commit()
+    response = redirect(url_for("account.index"))
+    if renew_tokens(response, user.id):
+        flash(_("Thank you, your email address is confirmed."), "success")
+    else:
+        flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
+        response.location = url_for("auth.login")
+    return _private(response)
+
+
+@bp.post("/confirm/resend")
+@resend_per_user
+def resend_confirmation():
+    """"Send again", from the account page's banner or from the login page (with a ticket)."""
+    form = ResendConfirmationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    signed_in = g.user is not None
+    user_id = g.user.user_id if signed_in else read_ticket(form.ticket.data)
+    user = db.session.get(User, user_id) if user_id is not None else None
+    back = url_for("account.index") if signed_in else url_for("auth.login")
+    if user is None:
+        flash(_("Please log in again to get a new confirmation link."), "info")
+        return redirect(url_for("auth.login"))
+    response = redirect(back)
+    if user.email_confirmed_at is not None:
+        flash(_("Your email address is already confirmed."), "info")
+        renew_tokens(response, user.id)
+        return response
+    try:
+        send_confirmation(user)
+    except mail.MailError:
+        flash(_("We could not send the email just now. Please try again in a few minutes."),
+              "error")
+        return response
+    flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
+    return response
+
+
+# --- Helpers ---
+
+def _plausible(token: str) -> bool:
+    return 0 < len(token) <= MAX_TOKEN_LENGTH
+
+
+def _minutes(key: str) -> int:
+    return max(1, int(current_app.config[key]) // 60)
+
+
+def _dead_link(purpose: Purpose) -> Response:
+    return _page("auth/link_invalid.html", 410, purpose=purpose.value,
+                 minutes=_minutes("RESET_TOKEN_TTL"))
+
+
+def _page(template: str, status: int, **context: Any) -> Response:
+    return _private(make_response(render_template(template, **context), status))
+
+
+def _private(response: Response) -> Response:
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response

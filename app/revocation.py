@@ -1,0 +1,154 @@
+"""The revocation list: sessions signed out in the last few minutes, checked without SQL.
+
+An access token is trusted until it expires, without a database query. Revoking a session
+stops its refresh tokens at once (they live in the database), but its access tokens would keep
+working for up to ``ACCESS_TOKEN_TTL`` seconds. To sign the session out at once, the ids of
+sessions revoked within that window are kept here, and the valid-access path asks
+``is_revoked(sid)`` before it trusts a token. An entry can be forgotten once every access token
+issued before the revocation has expired, so the list stays small.
+
+Two stores:
+
+- ``MemoryRevocationStore`` (default): a dict in this process, an O(1) lookup. Other worker
+  processes do not see its entries, so with several workers a revoked session's access tokens
+  keep working on the others until they expire.
+- ``RedisRevocationStore`` (``REVOCATION_STORE_URI=redis://...``): one key per session with an
+  ``EX`` expiry, shared by every worker. Each check is one ``EXISTS`` round trip.
+
+``session_store.revoke_sessions`` is the one place that feeds the list, so logout, "sign out
+all other sessions", a password change and refresh-token reuse all use it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Callable, Iterable, Protocol
+
+from flask import Flask, current_app
+from werkzeug.exceptions import ServiceUnavailable
+
+from .authority import EXTENSION_KEY as AUTHORITY_KEY
+
+log = logging.getLogger("gatehouse.revocation")
+
+EXTENSION_KEY = "gatehouse.revocation"
+
+
+class RevocationStore(Protocol):
+    def add(self, session_ids: Iterable[str], now: float) -> None: ...
+
+    def is_revoked(self, session_id: str, now: float) -> bool: ...
+
+
+class MemoryRevocationStore:
+    """Session ids with the time they may be forgotten, in one process.
+
+    Entries are kept in insertion order, which is expiry order because the window is fixed,
+    so expired ones are dropped from the front in amortised O(1) on every ``add``. Past
+    ``max_entries`` the oldest entries are dropped first (their tokens are the closest to
+    expiring anyway).
+    """
+
+    def __init__(self, window: int, max_entries: int = 100_000) -> None:
+        self.window = window
+        self.max_entries = max_entries
+        self._expires: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, session_ids: Iterable[str], now: float) -> None:
+        with self._lock:
+            for sid in session_ids:
+                self._expires[sid] = now + self.window
+                self._expires.move_to_end(sid)
+            while self._expires:
+                sid, expires = next(iter(self._expires.items()))
+                if expires > now and len(self._expires) <= self.max_entries:
+                    break
+                del self._expires[sid]
+
+    def is_revoked(self, session_id: str, now: float) -> bool:
+        expires = self._expires.get(session_id)
+        return expires is not None and expires > now
+
+    def __len__(self) -> int:
+        return len(self._expires)
+
+
+class RedisRevocationStore:
+    """One Redis key per revoked session, expiring by itself after the window."""
+
+    def __init__(self, client, window: int, prefix: str) -> None:
+        self.client = client
+        self.window = window
+        self.prefix = prefix
+
+    @classmethod
+    def from_url(cls, url: str, window: int, prefix: str, timeout: float) -> "RedisRevocationStore":
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return cls(client, window, prefix)
+
+    def add(self, session_ids: Iterable[str], now: float) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for sid in session_ids:
+            pipe.set(self.prefix + sid, "1", ex=self.window)
+        pipe.execute()
+
+    def is_revoked(self, session_id: str, now: float) -> bool:
+        return bool(self.client.exists(self.prefix + session_id))
+
+
+class RevocationList:
+    """The app's list: feeds and asks its store, and decides what a store failure means.
+
+    A failed write is logged and otherwise ignored: the session is already revoked in the
+    database, so at worst its access tokens live out their short lifetime. A failed read is a
+    503 that leaves the cookies alone: signing everyone out because Redis blinked would be
+    worse, and trusting a possibly revoked token would defeat the list.
+    """
+
+    def __init__(self, store: RevocationStore, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def revoke(self, session_ids: Iterable[str]) -> None:
+        ids = list(session_ids)
+        if not ids:
+            return
+        try:
+            self.store.add(ids, self.clock())
+        except Exception as error:  # a store outage must not undo a committed sign-out
+            log.error("revocation list unavailable on write: %s", type(error).__name__)
+
+    def is_revoked(self, session_id: str, now: float) -> bool:
+        try:
+            return self.store.is_revoked(session_id, now)
+        except Exception as error:
+            log.error("revocation list unavailable on read: %s", type(error).__name__)
+            raise ServiceUnavailable() from None
+
+
+def window_for(config) -> int:
+    """Seconds an entry must live: the longest an access token issued before it can last."""
+    return int(config["ACCESS_TOKEN_TTL"]) + int(config["JWT_LEEWAY"]) + 1
+
+
+def init_app(app: Flask) -> None:
+    """Build the list from config (after ``authority.init_app``, whose clock it uses)."""
+    config = app.config
+    window = window_for(config)
+    uri = config["REVOCATION_STORE_URI"]
+    if uri:
+        store: RevocationStore = RedisRevocationStore.from_url(
+            uri, window, config["REVOCATION_KEY_PREFIX"], float(config["REVOCATION_TIMEOUT"])
+        )
+    else:
+        store = MemoryRevocationStore(window, int(config["REVOCATION_MAX_ENTRIES"]))
+    clock = app.extensions[AUTHORITY_KEY].clock
+    app.extensions[EXTENSION_KEY] = RevocationList(store, clock)
+
+
+def get_revocation_list() -> RevocationList:
+    return current_app.extensions[EXTENSION_KEY]

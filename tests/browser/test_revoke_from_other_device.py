@@ -1,0 +1,40 @@
+"""A session revoked from another device's sessions page is signed out at its next request."""
+from __future__ import annotations
+
+import re
+
+from .helpers import (ACCOUNT_URL, LOGIN_URL, expect, log_in, sign_up, token_cookies,
+                      unique_email)
+
+THIS_DEVICE = re.compile(r"this device", re.IGNORECASE)
+REVOKE_FORM = "form[action*='/account/sessions/'][action$='/revoke']"
+
+
+def test_a_session_revoked_from_another_device_is_signed_out(new_context):
+    laptop, phone = new_context(), new_context()
+    email = unique_email("revoke")
+    on_laptop = laptop.new_page()
+    sign_up(on_laptop, email)
+    on_phone = phone.new_page()
+    log_in(on_phone, email)
+    expect(on_phone).to_have_url(ACCOUNT_URL)
+
+    response = on_phone.goto("/account/sessions")
+    assert response is not None and response.status == 200, "no sessions page at /account/sessions"
+    expect(on_phone.get_by_text(THIS_DEVICE).first).to_be_visible()
+    sessions = on_phone.locator("tr, li").filter(has=on_phone.locator(REVOKE_FORM))
+    others = sessions.filter(has_not_text=THIS_DEVICE)
+    expect(others).to_have_count(1)
+    others.locator(REVOKE_FORM).get_by_role("button").click()
+
+    # The phone itself stays signed in, and its list no longer shows the laptop.
+    on_phone.wait_for_load_state()
+    response = on_phone.goto("/account/sessions")
+    assert response is not None and response.request.redirected_from is None
+    expect(on_phone.get_by_text(THIS_DEVICE).first).to_be_visible()
+    expect(others).to_have_count(0)
+
+    # The laptop's very next request, long before its access token would expire, is anonymous.
+    on_laptop.goto("/account")
+    expect(on_laptop).to_have_url(LOGIN_URL)
+    assert token_cookies(laptop) == {}
