@@ -25,7 +25,9 @@ def submitted_email() -> str:
     if email is None and request.is_json:
         body = request.get_json(silent=True)
         email = body.get("email") if isinstance(body, dict) else None
-    return "email:" + (email or "").strip().lower()
+    from .auth.forms import normalize_email  # here, not above: auth imports this module
+
+    return "email:" + normalize_email(email if isinstance(email, str) else "")
 
 
 def login_failed(response: Response) -> bool:

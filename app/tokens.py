@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 REQUIRED_CLAIMS = ("sub", "sid", "jti", "iat", "exp", "iss", "typ")
 ALLOWED_HEADERS = frozenset({"alg", "typ", "kid"})
 ASYMMETRIC_PREFIXES = ("RS", "PS", "ES", "Ed")
+MAX_USER_ID_DIGITS = 19  # a signed 64-bit integer
 
 
 class TokenType(str, Enum):
@@ -159,9 +160,15 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_user_id(value: str) -> bool:
+    """``sub`` is a user id: ASCII digits that ``int()`` turns into a database key."""
+    return value.isascii() and value.isdigit() and len(value) <= MAX_USER_ID_DIGITS
+
+
 def _claims_well_formed(claims: Mapping[str, Any]) -> bool:
     return (
         all(isinstance(claims[name], str) and claims[name] for name in ("sub", "sid", "jti", "typ"))
+        and _is_user_id(claims["sub"])
         and _is_int(claims["iat"])
         and _is_int(claims["exp"])
         and ("nbf" not in claims or _is_int(claims["nbf"]))

@@ -19,6 +19,7 @@ from app import create_app
 from app.extensions import db
 
 from . import databases
+from .leak_guard import LeakGuard
 
 PASSWORD = "correct-horse-battery-staple"
 HMAC_KEY = "k" * 32 + "-test-signing-key"
@@ -238,3 +239,27 @@ def request_with(client, path="/account", *, access=None, refresh=None, headers=
     if refresh is not None:
         fresh.set_cookie("refresh_token", refresh)
     return fresh.open(path, method=method, headers=headers or {})
+
+
+LEAK_GUARD = LeakGuard()
+LEAK_KINDS = ("tokens", "passwords", "hashes")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "no_leak_check(*kinds, reason): skip the leak check (all of it, or only the named "
+        "kinds: tokens, passwords, hashes) for a test that deliberately shows such values",
+    )
+    LEAK_GUARD.install()
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request):
+    """Fail a test whose pages, headers or log lines show a token, a password or a hash."""
+    yield
+    capture = LEAK_GUARD.take()
+    marker = request.node.get_closest_marker("no_leak_check")
+    skipped = set(marker.args or LEAK_KINDS) if marker else set()
+    leaks = LEAK_GUARD.leaks(capture, **{kind: kind not in skipped for kind in LEAK_KINDS})
+    assert not leaks, "secrets leaked: " + "; ".join(sorted(set(leaks)))

@@ -1,6 +1,8 @@
 """The sign-up and login forms."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
@@ -10,8 +12,9 @@ from ..password_policy import PasswordPolicy
 
 
 def normalize_email(value: str | None) -> str:
-    """Emails are compared and stored as one lower-cased, trimmed string."""
-    return (value or "").strip().lower()
+    """Emails are compared and stored as one lower-cased, trimmed string in Unicode NFC, so
+    ``é`` typed as one code point or as ``e`` plus an accent is the same address."""
+    return unicodedata.normalize("NFC", (value or "").strip().lower())
 
 
 class RegisterForm(FlaskForm):
