@@ -197,7 +197,7 @@ def _check_keys(cfg: Any) -> None:
     for kid, material in keys.items():
         try:  # PyJWT checks that the PEM holds the kind of key the algorithm needs
             jwt.get_algorithm_by_name(algorithm).prepare_key(str(material))
-        except (jwt.PyJWTError, ValueError, TypeError, NotImplementedError):
+        except (jwt.PyJWTError, ValueError, TypeError, RuntimeError):
             raise RuntimeError(f"JWT key {kid!r} is not a PEM key for {algorithm}") from None
     if "PRIVATE KEY" not in str(keys[cfg["JWT_ACTIVE_KID"]]):
         raise RuntimeError("the active JWT key must be a private key: it signs new tokens")

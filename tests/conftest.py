@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 
 import pytest
 from sqlalchemy import event

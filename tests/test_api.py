@@ -15,7 +15,7 @@ from app.models import LoginSession, RefreshToken, SecurityEvent
 from app.passwords import Passwords
 from app.tokens import hash_token
 
-from .conftest import PASSWORD, AuthActions, base_config, csrf_token
+from .conftest import PASSWORD, AuthActions, base_config
 
 EMAIL = "person@example.com"
 OTHER = "other@example.com"

@@ -171,6 +171,18 @@ class TestConfirmationRequired:
         assert auth.login().status_code == 302
         assert BANNER not in client.get("/account").text
 
+    def test_the_api_also_waits_for_confirmation(self, app, client, auth, smtpd):  # noqa: F811
+        auth.register(EMAIL)
+        api = app.test_client(use_cookies=False)
+        wrong = api.post("/api/auth/token", json={"email": EMAIL, "password": "not-it-at-all"})
+        assert wrong.status_code == 401 and wrong.json["error"] == "invalid_grant"
+        right = api.post("/api/auth/token", json={"email": EMAIL, "password": PASSWORD})
+        assert right.status_code == 403 and right.json["error"] == "email_not_confirmed"
+        assert "access_token" not in right.json
+        client.get(smtpd.inbox.last_link(EMAIL))
+        assert api.post("/api/auth/token",
+                        json={"email": EMAIL, "password": PASSWORD}).status_code == 200
+
     def test_login_ticket_expires(self, client, auth, clock, smtpd):  # noqa: F811
         auth.register(EMAIL)
         right = auth.login()

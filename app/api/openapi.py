@@ -144,6 +144,9 @@ PATHS: dict[str, Any] = {
                 "413": TOO_LARGE,
                 "401": _json("Error", "Wrong email or password (`invalid_grant`); the same "
                                       "answer for both.", CHALLENGE),
+                "403": _json("Error", "The password was right but the email address is not "
+                                      "confirmed yet, and the site requires it "
+                                      "(`email_not_confirmed`)."),
                 "429": _json("Error", "Too many failed attempts (`rate_limited`).",
                              {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}),
             },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import undefer
@@ -21,17 +21,16 @@ from ..authority import Authority, get_authority
 from ..events import EventKind
 from ..extensions import db
 from ..models import LoginSession, RefreshToken, User, utc
-from ..passwords import get_passwords
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType
-from ..web.authn import login_required
+from ..accounts import confirmation_pending, verify_credentials
+from ..web.authn import login_required, sign_in
 from . import bp
 from .body import InvalidApiRequest, json_object
 from .errors import error_response, invalid_request
 from .openapi import openapi_document
 from .throttle import api_login_per_address, api_login_per_email
 
-MAX_EMAIL_LENGTH = 320
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 bp.register_error_handler(InvalidApiRequest, invalid_request)
@@ -65,26 +64,14 @@ def _rejected_grant(message: str) -> Response:
 @api_login_per_email
 def token():
     body = json_object("email", "password")
-    email = normalize_email(body["email"])
-    user = None
-    if len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email:
-        user = db.session.scalar(select(User).where(User.email == email))
-    passwords = get_passwords()
-    authority = get_authority()
-    # An unknown email costs one argon2 run too, so timing does not tell which part was wrong.
-    if not passwords.verify(user.password_hash if user else None, body["password"]):
-        events.record(EventKind.LOGIN_FAILED, authority=authority,
-                      user_id=user.id if user else None)
+    user = verify_credentials(normalize_email(body["email"]), body["password"])
+    if user is None:
         return _rejected_grant(_("Invalid email or password."))
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash(body["password"])
-        db.session.commit()
-    grant = session_store.start_session(
-        user, authority=authority, persistent=True,
-        user_agent=request.user_agent.string, ip=request.remote_addr or "",
-    )
-    events.record(EventKind.LOGIN, authority=authority, user_id=user.id,
-                  session_id=grant.session_id)
+    if confirmation_pending(user):  # said only after the right password, as on the form
+        return error_response(403, "email_not_confirmed",
+                              _("Confirm your email address before you sign in."))
+    authority = get_authority()
+    grant = sign_in(user, persistent=True, event=EventKind.LOGIN)
     return _token_response(grant, authority)
 
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import User, utc
 from ..passwords import get_passwords
 from ..throttle import limiter, submitted_email
-from ..web.authn import no_token_reissue, renew_tokens, set_grant_cookies
+from ..web.authn import no_token_reissue, renew_tokens, set_grant_cookies, sign_in
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -159,12 +159,7 @@ def reset_password(token: str):
         # One transaction: the token is spent, the password changed and the sessions ended.
         session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
         db.session.commit()
-        grant = session_store.start_session(
-            user, authority=authority, persistent=False,
-            user_agent=request.user_agent.string, ip=request.remote_addr or "",
-        )
-        events.record(EventKind.PASSWORD_CHANGED, authority=authority, user_id=user.id,
-                      session_id=grant.session_id)
+        grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
         flash(_("Your password has been changed. Every other session has been signed out."),
               "success")
         response = redirect(url_for("account.index"))

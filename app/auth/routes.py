@@ -14,7 +14,10 @@ from ..extensions import db
 from ..models import User, utc
 from ..passwords import get_passwords
 from ..throttle import login_per_address, login_per_email, register_per_address
-from ..web.authn import anonymous_only, expire_token_cookies, no_token_reissue, set_grant_cookies
+from ..accounts import confirmation_pending, verify_credentials
+from ..web.authn import (
+    anonymous_only, expire_token_cookies, no_token_reissue, set_grant_cookies, sign_in,
+)
 from ..web.safe_next import safe_next
 from . import bp
 from .email_links import login_ticket, send_confirmation
@@ -25,14 +28,9 @@ INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
-    authority = get_authority()
-    grant = session_store.start_session(
-        user, authority=authority, persistent=persistent,
-        user_agent=request.user_agent.string, ip=request.remote_addr or "",
-    )
-    events.record(kind, authority=authority, user_id=user.id, session_id=grant.session_id)
+    grant = sign_in(user, persistent=persistent, event=kind)
     response = redirect(target)
-    set_grant_cookies(response, grant, authority.now())
+    set_grant_cookies(response, grant, get_authority().now())
     return response
 
 
@@ -92,13 +90,9 @@ def login():
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == form.email.data))
-        passwords = get_passwords()
-        if passwords.verify(user.password_hash if user else None, form.password.data):
-            if passwords.needs_rehash(user.password_hash):
-                user.password_hash = passwords.hash(form.password.data)
-                db.session.commit()
-            if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and user.email_confirmed_at is None:
+        user = verify_credentials(form.email.data, form.password.data)
+        if user is not None:
+            if confirmation_pending(user):
                 # Said only after the right password, so it reveals nothing to a guesser.
                 resend = ResendConfirmationForm()
                 resend.ticket.data = login_ticket(user.id)
@@ -107,8 +101,6 @@ def login():
             target = safe_next(form.next.data, url_for("account.index"))
             return _signed_in_response(user, persistent=bool(form.remember.data), target=target,
                                        kind=EventKind.LOGIN)
-        events.record(EventKind.LOGIN_FAILED, authority=get_authority(),
-                      user_id=user.id if user else None)
         error = str(INVALID_CREDENTIALS)
     return render_template("auth/login.html", form=form, error=error)
 

@@ -21,9 +21,11 @@ from flask import (
     Flask, Response, after_this_request, current_app, g, jsonify, redirect, request, url_for,
 )
 
-from .. import session_store
+from .. import events, session_store
 from ..authority import Authority, get_authority
 from ..revocation import get_revocation_list
+from ..events import EventKind
+from ..models import User
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType, Verified
 from .cookies import CookiePolicy
@@ -224,6 +226,17 @@ def set_grant_cookies(response: Response, grant: Grant, now: float) -> None:
     if grant.refresh_token:
         policy.set(response, policy.refresh_name, grant.refresh_token, max_age)
     response.headers["Cache-Control"] = "no-store"
+
+
+def sign_in(user: User, *, persistent: bool, event: EventKind) -> Grant:
+    """Open a login session for the client of this request, and record how it began."""
+    authority = get_authority()
+    grant = session_store.start_session(
+        user, authority=authority, persistent=persistent,
+        user_agent=request.user_agent.string, ip=request.remote_addr or "",
+    )
+    events.record(event, authority=authority, user_id=user.id, session_id=grant.session_id)
+    return grant
 
 
 def wants_json() -> bool:
