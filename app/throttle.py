@@ -16,6 +16,35 @@ limiter = Limiter(key_func=get_remote_address)
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
+    hooks = app.before_request_funcs.get(None, [])
+    for index, hook in enumerate(hooks):
+        if hook == limiter._check_request_limit:
+            hooks[index] = check_limits_in_middleware
+
+
+def check_limits_in_middleware() -> None:
+    """Flask-Limiter's ``before_request`` check, skipped when it cannot find any limit.
+
+    A view decorated with ``limiter.limit`` enforces its own limits in the decorator's
+    wrapper; the hook only adds default, application, blueprint and meta limits (and limits
+    hinted for an endpoint). Resolving that nothing applies costs every page about as much
+    as a JWT decode, so when none of those exist the hook is skipped. Anything unexpected
+    (a Flask-Limiter without these attributes) runs the full check.
+    """
+    if _middleware_limits_possible():
+        limiter._check_request_limit()
+
+
+def _middleware_limits_possible() -> bool:
+    manager = getattr(limiter, "limit_manager", None)
+    return bool(
+        manager is None
+        or getattr(manager, "_default_limits", True)
+        or getattr(manager, "_application_limits", True)
+        or getattr(manager, "_blueprint_limits", True)
+        or getattr(manager, "_endpoint_hints", True)
+        or getattr(limiter, "_meta_limits", True)
+    )
 
 
 def submitted_email() -> str:

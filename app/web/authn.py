@@ -25,7 +25,7 @@ from ..authority import Authority, get_authority
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType, Verified
 from .cookies import CookiePolicy
-from .forms import PostButtonForm
+from .forms import PostButton
 
 COOKIE_POLICY_KEY = "gatehouse.cookies"
 
@@ -239,4 +239,4 @@ def anonymous_only(view: Callable) -> Callable:
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"current_user": g.get("user"), "post_button_form": PostButtonForm}
+    return {"current_user": g.get("user"), "post_button_form": PostButton}
