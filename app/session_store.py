@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Mapping
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import aliased
 
 from . import events
@@ -112,8 +113,14 @@ def refresh(
 
 
 def _lookup(token_hash: str):
+    return db.session.execute(_lookup_statement(), {"token_hash": token_hash}).one_or_none()
+
+
+@lru_cache(maxsize=1)
+def _lookup_statement():
+    """The refresh lookup, built once: constructing it costs more than running it."""
     successor = aliased(RefreshToken)
-    return db.session.execute(
+    return (
         select(
             RefreshToken.id,
             RefreshToken.session_id,
@@ -131,8 +138,8 @@ def _lookup(token_hash: str):
         .join(LoginSession, LoginSession.id == RefreshToken.session_id)
         .join(User, User.id == RefreshToken.user_id)
         .outerjoin(successor, successor.id == RefreshToken.replaced_by)
-        .where(RefreshToken.token_hash == token_hash)
-    ).one_or_none()
+        .where(RefreshToken.token_hash == bindparam("token_hash"))
+    )
 
 
 def _rotate(authority: Authority, row, now: float, session_end: int) -> str | None:
