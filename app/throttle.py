@@ -7,44 +7,67 @@ is slowed down at worst, never locked out for good. Storage is in memory by defa
 """
 from __future__ import annotations
 
+from functools import partial, wraps
+from typing import Any, Callable
+
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 
 limiter = Limiter(key_func=get_remote_address)
 
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
-    hooks = app.before_request_funcs.get(None, [])
-    for index, hook in enumerate(hooks):
-        if hook == limiter._check_request_limit:
-            hooks[index] = check_limits_in_middleware
+    _skip_when_idle(app)
 
 
-def check_limits_in_middleware() -> None:
-    """Flask-Limiter's ``before_request`` check, skipped when it cannot find any limit.
+def _skip_when_idle(app: Flask) -> None:
+    """Run Flask-Limiter's per-request hooks only for requests that a limit can concern.
 
-    A view decorated with ``limiter.limit`` enforces its own limits in the decorator's
-    wrapper; the hook only adds default, application, blueprint and meta limits (and limits
-    hinted for an endpoint). Resolving that nothing applies costs every page about as much
-    as a JWT decode, so when none of those exist the hook is skipped. Anything unexpected
-    (a Flask-Limiter without these attributes) runs the full check.
+    Flask-Limiter resolves, for every request, which limits apply, then fills in headers and
+    resets its bookkeeping after the response; on a page with no limit that costs about as
+    much as a JWT decode. A view decorated with ``limiter.limit`` checks its own limits in
+    the decorator's wrapper; the hooks matter only for such views and when default,
+    application, blueprint or meta limits (or limits hinted for an endpoint) exist. Anything
+    unexpected (a Flask-Limiter without these attributes) runs the hooks as before.
     """
-    if _middleware_limits_possible():
-        limiter._check_request_limit()
+    before = app.before_request_funcs.get(None, [])
+    for index, hook in enumerate(before):
+        if hook == limiter._check_request_limit:
+            before[index] = _unless_idle(hook)
+    after = app.after_request_funcs.get(None, [])
+    for index, hook in enumerate(after):
+        if isinstance(hook, partial) and hook.args[:1] == (limiter,):
+            after[index] = _unless_idle(hook, passthrough=True)
+    teardown = app.teardown_request_funcs.get(None, [])
+    for index, hook in enumerate(teardown):
+        if getattr(hook, "__self__", None) is limiter:
+            teardown[index] = _unless_idle(hook)
 
 
-def _middleware_limits_possible() -> bool:
+def _unless_idle(hook: Callable, passthrough: bool = False) -> Callable:
+    @wraps(hook)
+    def run(*args: Any) -> Any:
+        if not limiter_idle():
+            return hook(*args)
+        return args[0] if passthrough else None
+
+    return run
+
+
+def limiter_idle() -> bool:
+    """True when no limit can apply to this request (its view has none and none is global)."""
     manager = getattr(limiter, "limit_manager", None)
-    return bool(
-        manager is None
-        or getattr(manager, "_default_limits", True)
-        or getattr(manager, "_application_limits", True)
-        or getattr(manager, "_blueprint_limits", True)
-        or getattr(manager, "_endpoint_hints", True)
-        or getattr(limiter, "_meta_limits", True)
-    )
+    marked = getattr(limiter, "_marked_for_limiting", None)
+    if manager is None or marked is None or any(
+        getattr(manager, name, True)
+        for name in ("_default_limits", "_application_limits", "_blueprint_limits",
+                     "_endpoint_hints")
+    ) or getattr(limiter, "_meta_limits", True):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is None or get_qualified_name(view) not in marked
 
 
 def submitted_email() -> str:
