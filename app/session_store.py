@@ -12,8 +12,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any, Mapping
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from . import events
 from .authority import Authority
@@ -118,45 +117,52 @@ def _lookup(token_hash: str):
 
 @lru_cache(maxsize=1)
 def _lookup_statement():
-    """The refresh lookup, built once: constructing it costs more than running it."""
-    successor = aliased(RefreshToken)
+    """The refresh lookup on the tables, built once: building it (and the ORM's handling
+    of it) costs more than running it."""
+    tokens, sessions, users = RefreshToken.__table__, LoginSession.__table__, User.__table__
+    successor = tokens.alias("successor")
     return (
         select(
-            RefreshToken.id,
-            RefreshToken.session_id,
-            RefreshToken.user_id,
-            RefreshToken.expires_at,
-            RefreshToken.replaced_at,
-            RefreshToken.replaced_by,
-            LoginSession.expires_at.label("session_expires_at"),
-            LoginSession.revoked_at,
-            LoginSession.persistent,
-            User.email,
-            successor.replaced_at.label("successor_replaced_at"),
-            successor.id.label("successor_id"),
+            tokens.c.id,
+            tokens.c.session_id,
+            tokens.c.user_id,
+            tokens.c.expires_at,
+            tokens.c.replaced_at,
+            tokens.c.replaced_by,
+            sessions.c.expires_at.label("session_expires_at"),
+            sessions.c.revoked_at,
+            sessions.c.persistent,
+            users.c.email,
+            successor.c.replaced_at.label("successor_replaced_at"),
+            successor.c.id.label("successor_id"),
         )
-        .join(LoginSession, LoginSession.id == RefreshToken.session_id)
-        .join(User, User.id == RefreshToken.user_id)
-        .outerjoin(successor, successor.id == RefreshToken.replaced_by)
-        .where(RefreshToken.token_hash == bindparam("token_hash"))
+        .select_from(
+            tokens.join(sessions, sessions.c.id == tokens.c.session_id)
+            .join(users, users.c.id == tokens.c.user_id)
+            .outerjoin(successor, successor.c.id == tokens.c.replaced_by)
+        )
+        .where(tokens.c.token_hash == bindparam("token_hash"))
     )
 
 
 def _rotate(authority: Authority, row, now: float, session_end: int) -> str | None:
-    """Replace the current token; None when another request replaced it first."""
-    new_token, new_jti = _add_refresh_token(authority, row.session_id, row.user_id, now,
-                                            session_end)
-    # A Core UPDATE on the table: the same compare-and-set, without the ORM's bulk-update
-    # preparation, which costs more than the statement itself on every refresh.
+    """Replace the current token; None when another request replaced it first.
+
+    Core statements on the table: the same compare-and-set and insert, without the ORM's
+    unit of work, which costs more than the statements themselves on every refresh.
+    """
+    new_token, values = _new_refresh_token(authority, row.session_id, row.user_id, now,
+                                           session_end)
     tokens = RefreshToken.__table__
     claimed = db.session.execute(
         update(tokens)
         .where(tokens.c.id == row.id, tokens.c.replaced_at.is_(None))
-        .values(replaced_at=utc(now), replaced_by=new_jti)
+        .values(replaced_at=utc(now), replaced_by=values["id"])
     )
     if claimed.rowcount != 1:
         db.session.rollback()
         return None
+    db.session.execute(insert(tokens).values(values))
     db.session.commit()
     return new_token
 
@@ -183,20 +189,26 @@ def _add_refresh_token(
     authority: Authority, session_id: str, user_id: int, now: float, session_end: int
 ) -> tuple[str, str]:
     """Stage a new refresh token row (hash only); returns the token and its id."""
+    token, values = _new_refresh_token(authority, session_id, user_id, now, session_end)
+    db.session.add(RefreshToken(**values))
+    return token, values["id"]
+
+
+def _new_refresh_token(
+    authority: Authority, session_id: str, user_id: int, now: float, session_end: int
+) -> tuple[str, dict[str, Any]]:
+    """Mint a refresh token; returns it and its row (the hash, never the token)."""
     token, claims = authority.mint(
         TokenType.REFRESH, user_id=user_id, session_id=session_id, now=now, not_after=session_end
     )
-    db.session.add(
-        RefreshToken(
-            id=claims["jti"],
-            token_hash=hash_token(token),
-            session_id=session_id,
-            user_id=user_id,
-            issued_at=utc(now),
-            expires_at=utc(claims["exp"]),
-        )
-    )
-    return token, claims["jti"]
+    return token, {
+        "id": claims["jti"],
+        "token_hash": hash_token(token),
+        "session_id": session_id,
+        "user_id": user_id,
+        "issued_at": utc(now),
+        "expires_at": utc(claims["exp"]),
+    }
 
 
 def _grant(

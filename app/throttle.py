@@ -59,15 +59,27 @@ def _unless_idle(hook: Callable, passthrough: bool = False) -> Callable:
 def limiter_idle() -> bool:
     """True when no limit can apply to this request (its view has none and none is global)."""
     manager = getattr(limiter, "limit_manager", None)
-    marked = getattr(limiter, "_marked_for_limiting", None)
-    if manager is None or marked is None or any(
+    if manager is None or any(
         getattr(manager, name, True)
         for name in ("_default_limits", "_application_limits", "_blueprint_limits",
                      "_endpoint_hints")
     ) or getattr(limiter, "_meta_limits", True):
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    return view is None or get_qualified_name(view) not in marked
+    return view is None or not _has_own_limits(view)
+
+
+_OWN_LIMITS: dict[Callable, bool] = {}
+
+
+def _has_own_limits(view: Callable) -> bool:
+    """Whether ``limiter.limit`` decorated this view (decoration happens before routing)."""
+    known = _OWN_LIMITS.get(view)
+    if known is None:
+        marked = getattr(limiter, "_marked_for_limiting", None)
+        known = marked is None or get_qualified_name(view) in marked
+        _OWN_LIMITS[view] = known
+    return known
 
 
 def submitted_email() -> str:

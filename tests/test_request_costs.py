@@ -78,3 +78,18 @@ def test_sqlite_file_uses_wal_with_normal_sync(app):
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t.replace(".", "=.", 1),          # padding on the header segment
+    lambda t: "!" + t,                          # a character outside base64url
+    lambda t: "W10" + t[t.index("."):],         # a header that is a JSON array
+    lambda t: t.split(".", 1)[0],               # a header alone
+])
+def test_malformed_header_is_no_token(client, auth, mangle):
+    auth.register("person@example.com")
+    access, _ = auth.tokens()
+    response = client.application.test_client().get(
+        "/account", headers={"Authorization": f"Bearer {mangle(access)}"})
+    assert response.status_code == 302
+    assert "person@example.com" not in response.text
