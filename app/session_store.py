@@ -153,18 +153,27 @@ def _rotate(authority: Authority, row, now: float, session_end: int) -> str | No
     """
     new_token, values = _new_refresh_token(authority, row.session_id, row.user_id, now,
                                            session_end)
-    tokens = RefreshToken.__table__
     claimed = db.session.execute(
-        update(tokens)
-        .where(tokens.c.id == row.id, tokens.c.replaced_at.is_(None))
-        .values(replaced_at=utc(now), replaced_by=values["id"])
+        _claim_statement(), {"old_id": row.id, "now": utc(now), "new_id": values["id"]}
     )
     if claimed.rowcount != 1:
         db.session.rollback()
         return None
-    db.session.execute(insert(tokens).values(values))
+    db.session.execute(insert(RefreshToken.__table__), values)
     db.session.commit()
     return new_token
+
+
+@lru_cache(maxsize=1)
+def _claim_statement():
+    """The compare-and-set, built once: only a current token (never replaced) is claimed."""
+    tokens = RefreshToken.__table__
+    return (
+        update(tokens)
+        .where(tokens.c.id == bindparam("old_id"), tokens.c.replaced_at.is_(None))
+        .values(replaced_at=bindparam("now", type_=tokens.c.replaced_at.type),
+                replaced_by=bindparam("new_id", type_=tokens.c.replaced_by.type))
+    )
 
 
 def _replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
