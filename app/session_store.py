@@ -112,7 +112,8 @@ def refresh(
 
 
 def _lookup(token_hash: str):
-    return db.session.execute(_lookup_statement(), {"token_hash": token_hash}).one_or_none()
+    conn = db.session.connection()
+    return conn.execute(_lookup_statement(), {"token_hash": token_hash}).one_or_none()
 
 
 @lru_cache(maxsize=1)
@@ -153,15 +154,21 @@ def _rotate(authority: Authority, row, now: float, session_end: int) -> str | No
     """
     new_token, values = _new_refresh_token(authority, row.session_id, row.user_id, now,
                                            session_end)
-    claimed = db.session.execute(
+    conn = db.session.connection()  # the session's transaction, without the ORM layer
+    claimed = conn.execute(
         _claim_statement(), {"old_id": row.id, "now": utc(now), "new_id": values["id"]}
     )
     if claimed.rowcount != 1:
         db.session.rollback()
         return None
-    db.session.execute(insert(RefreshToken.__table__), values)
+    conn.execute(_insert_statement(), values)
     db.session.commit()
     return new_token
+
+
+@lru_cache(maxsize=1)
+def _insert_statement():
+    return insert(RefreshToken.__table__)
 
 
 @lru_cache(maxsize=1)
