@@ -9,7 +9,6 @@ unexpectedly signed out, and writes them to bench/load-results.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import secrets
@@ -88,9 +87,21 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not answer /healthz in time")
 
 
-def read_stats(prefix: Path) -> dict[str, dict[str, str]]:
-    with open(f"{prefix}_stats.csv", newline="") as fh:
-        return {row["Name"]: row for row in csv.DictReader(fh)}
+def read_stats(path: Path) -> dict[str, dict]:
+    """Locust's final per-request statistics (``--json-file``), by request name."""
+    return {entry["name"]: entry for entry in json.loads(path.read_text())}
+
+
+def percentile(entry: dict, fraction: float) -> int:
+    """A latency percentile (ms) from locust's bucketed response times."""
+    buckets = sorted((float(ms), count) for ms, count in entry["response_times"].items())
+    wanted = fraction * sum(count for _, count in buckets)
+    seen = 0
+    for ms, count in buckets:
+        seen += count
+        if seen >= wanted:
+            return round(ms)
+    return round(buckets[-1][0]) if buckets else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,19 +137,21 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(
                 [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                  "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time",
-                 f"{args.seconds}s", "--host", url, "--only-summary", "--csv",
+                 f"{args.seconds}s", "--host", url, "--only-summary", "--json-file",
                  str(tmp / "locust"), "--loglevel", "WARNING", "--stop-timeout", "10"],
                 cwd=ROOT, env=locust_env, check=False,
             )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        stats = read_stats(tmp / "locust")
+        stats = read_stats(tmp / "locust.json")
         counts = json.loads((tmp / "counts.json").read_text())
 
     page = stats["/account"]
-    total = stats["Aggregated"]
-    errors = int(total["Failure Count"]) - counts["signed_out"]
+    failures = sum(entry["num_failures"] for entry in stats.values())
+    errors = failures - counts["signed_out"]
+    duration = max(page["last_request_timestamp"] - page["start_time"], 1e-9)
+    p50, p95, p99 = (percentile(page, f) for f in (0.50, 0.95, 0.99))
     lines = [
         "# Load run",
         "",
@@ -149,9 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| figure | value |",
         "|---|---:|",
-        f"| GET /account requests | {int(page['Request Count']):,} |",
-        f"| GET /account req/s | {float(page['Requests/s']):,.1f} |",
-        f"| p50 / p95 / p99 latency | {page['50%']} / {page['95%']} / {page['99%']} ms |",
+        f"| GET /account requests | {page['num_requests']:,} |",
+        f"| GET /account req/s | {page['num_requests'] / duration:,.1f} |",
+        f"| p50 / p95 / p99 latency | {p50} / {p95} / {p99} ms |",
         f"| silent refreshes seen (200 with new cookies) | {counts['refreshed']:,} |",
         f"| errors (any other failure, all requests) | {errors} |",
         f"| people unexpectedly signed out (302 to /auth/login) | {counts['signed_out']} |",
