@@ -126,7 +126,9 @@ def verify_token(
 ) -> Verified:
     """Check signature, header, claims and type; say whether the token is valid or expired."""
     header = _unverified_header(token)
-    if header is None or not header.keys() <= ALLOWED_HEADERS or header.get("alg") != keyring.algorithm:
+    if header is None or not header.keys() <= ALLOWED_HEADERS:
+        return INVALID
+    if header.get("alg") != keyring.algorithm:
         return INVALID
     key = keyring.keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
     if key is None:
@@ -169,7 +171,7 @@ def _unverified_header(token: Any) -> dict[str, Any] | None:
         return None
     try:
         header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    except ValueError:  # bad base64, bad UTF-8 or bad JSON
+    except (ValueError, RecursionError):  # bad base64, UTF-8 or JSON; absurdly nested JSON
         return None
     return header if isinstance(header, dict) else None
 

@@ -2,6 +2,8 @@
 and the SQLite journal settings work as before."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import text
 
@@ -85,6 +87,7 @@ def test_sqlite_file_uses_wal_with_normal_sync(app):
     lambda t: "!" + t,                          # a character outside base64url
     lambda t: "W10" + t[t.index("."):],         # a header that is a JSON array
     lambda t: t.split(".", 1)[0],               # a header alone
+    lambda t: base64.urlsafe_b64encode(b"[" * 3000).decode().rstrip("=") + t[t.index("."):],
 ])
 def test_malformed_header_is_no_token(client, auth, mangle):
     auth.register("person@example.com")
