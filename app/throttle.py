@@ -58,12 +58,13 @@ def _unless_idle(hook: Callable, passthrough: bool = False) -> Callable:
 
 def limiter_idle() -> bool:
     """True when no limit can apply to this request (its view has none and none is global)."""
-    manager = getattr(limiter, "limit_manager", None)
-    if manager is None or any(
-        getattr(manager, name, True)
-        for name in ("_default_limits", "_application_limits", "_blueprint_limits",
-                     "_endpoint_hints")
-    ) or getattr(limiter, "_meta_limits", True):
+    try:
+        manager = limiter.limit_manager
+        if (manager._default_limits or manager._application_limits
+                or manager._blueprint_limits or manager._endpoint_hints
+                or limiter._meta_limits):
+            return False
+    except AttributeError:  # a Flask-Limiter laid out differently: always run the hooks
         return False
     view = current_app.view_functions.get(request.endpoint or "")
     return view is None or not _has_own_limits(view)

@@ -200,28 +200,29 @@ class VerifiedTokenCache:
 
     def __init__(self, maxsize: int) -> None:
         self._maxsize = maxsize
-        self._entries: dict[str, Mapping[str, Any]] = {}
+        self._entries: dict[str, Verified] = {}
         self._lock = threading.Lock()
 
     def verify(
         self, token: str, *, keyring: KeyRing, typ: TokenType, issuer: str, now: float,
         leeway: int = 0,
     ) -> Verified:
-        claims = self._entries.get(token)
+        known = self._entries.get(token)
+        claims = known.claims if known is not None else None
         if claims is not None and claims["typ"] == typ.value:
             if claims["exp"] + leeway > now:
-                return Verified(TokenStatus.VALID, claims)
+                return known  # the stored VALID result (Verified is immutable)
             return Verified(TokenStatus.EXPIRED, claims)
         result = verify_token(token, keyring=keyring, typ=typ, issuer=issuer, now=now, leeway=leeway)
         if result.valid and self._maxsize > 0:
-            self._remember(token, result.claims)
+            self._remember(token, result)
         return result
 
-    def _remember(self, token: str, claims: Mapping[str, Any]) -> None:
+    def _remember(self, token: str, result: Verified) -> None:
         with self._lock:
             if len(self._entries) >= self._maxsize:
                 self._entries.pop(next(iter(self._entries)))  # oldest first
-            self._entries[token] = claims
+            self._entries[token] = result
 
     def clear(self) -> None:
         with self._lock:

@@ -86,6 +86,8 @@ def init_app(app: Flask) -> None:
 
 
 def _remember_choice(response: Response) -> Response:
+    if not request.query_string:  # no ?lang= to remember
+        return response
     chosen = request.args.get("lang")
     if chosen in current_app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != chosen:
         response.set_cookie(
