@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= test
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: .venv run test test-postgres init-db clean messages translations screenshots
+.PHONY: .venv run test test-postgres init-db clean messages translations screenshots bench load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,12 @@ clean:
 # The landing, login, account and sessions pages at desktop and phone widths, for the README.
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots
+
+# Benchmarks (bench-only dependencies come from the [bench] extra).
+bench: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python -m bench
+
+load: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python -m bench.load

@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Mapping
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from . import events
 from .authority import Authority
@@ -111,45 +111,76 @@ def refresh(
 
 
 def _lookup(token_hash: str):
-    successor = aliased(RefreshToken)
-    return db.session.execute(
+    conn = db.session.connection()
+    return conn.execute(_lookup_statement(), {"token_hash": token_hash}).one_or_none()
+
+
+@lru_cache(maxsize=1)
+def _lookup_statement():
+    """The refresh lookup on the tables, built once: building it (and the ORM's handling
+    of it) costs more than running it."""
+    tokens, sessions, users = RefreshToken.__table__, LoginSession.__table__, User.__table__
+    successor = tokens.alias("successor")
+    return (
         select(
-            RefreshToken.id,
-            RefreshToken.session_id,
-            RefreshToken.user_id,
-            RefreshToken.expires_at,
-            RefreshToken.replaced_at,
-            RefreshToken.replaced_by,
-            LoginSession.expires_at.label("session_expires_at"),
-            LoginSession.revoked_at,
-            LoginSession.persistent,
-            User.email,
-            User.email_confirmed_at,
-            successor.replaced_at.label("successor_replaced_at"),
-            successor.id.label("successor_id"),
+            tokens.c.id,
+            tokens.c.session_id,
+            tokens.c.user_id,
+            tokens.c.expires_at,
+            tokens.c.replaced_at,
+            tokens.c.replaced_by,
+            sessions.c.expires_at.label("session_expires_at"),
+            sessions.c.revoked_at,
+            sessions.c.persistent,
+            users.c.email,
+            users.c.email_confirmed_at,
+            successor.c.replaced_at.label("successor_replaced_at"),
+            successor.c.id.label("successor_id"),
         )
-        .join(LoginSession, LoginSession.id == RefreshToken.session_id)
-        .join(User, User.id == RefreshToken.user_id)
-        .outerjoin(successor, successor.id == RefreshToken.replaced_by)
-        .where(RefreshToken.token_hash == token_hash)
-    ).one_or_none()
+        .select_from(
+            tokens.join(sessions, sessions.c.id == tokens.c.session_id)
+            .join(users, users.c.id == tokens.c.user_id)
+            .outerjoin(successor, successor.c.id == tokens.c.replaced_by)
+        )
+        .where(tokens.c.token_hash == bindparam("token_hash"))
+    )
 
 
 def _rotate(authority: Authority, row, now: float, session_end: int) -> str | None:
-    """Replace the current token; None when another request replaced it first."""
-    new_token, new_jti = _add_refresh_token(authority, row.session_id, row.user_id, now,
-                                            session_end)
-    claimed = db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == row.id, RefreshToken.replaced_at.is_(None))
-        .values(replaced_at=utc(now), replaced_by=new_jti)
-        .execution_options(synchronize_session=False)
+    """Replace the current token; None when another request replaced it first.
+
+    Core statements on the table: the same compare-and-set and insert, without the ORM's
+    unit of work, which costs more than the statements themselves on every refresh.
+    """
+    new_token, values = _new_refresh_token(authority, row.session_id, row.user_id, now,
+                                           session_end)
+    conn = db.session.connection()  # the session's transaction, without the ORM layer
+    claimed = conn.execute(
+        _claim_statement(), {"old_id": row.id, "now": utc(now), "new_id": values["id"]}
     )
     if claimed.rowcount != 1:
         db.session.rollback()
         return None
+    conn.execute(_insert_statement(), values)
     db.session.commit()
     return new_token
+
+
+@lru_cache(maxsize=1)
+def _insert_statement():
+    return insert(RefreshToken.__table__)
+
+
+@lru_cache(maxsize=1)
+def _claim_statement():
+    """The compare-and-set, built once: only a current token (never replaced) is claimed."""
+    tokens = RefreshToken.__table__
+    return (
+        update(tokens)
+        .where(tokens.c.id == bindparam("old_id"), tokens.c.replaced_at.is_(None))
+        .values(replaced_at=bindparam("now", type_=tokens.c.replaced_at.type),
+                replaced_by=bindparam("new_id", type_=tokens.c.replaced_by.type))
+    )
 
 
 def _check_replaced_token(row, now: float, authority: Authority, allow_expired: bool) -> None:
@@ -177,20 +208,26 @@ def _add_refresh_token(
     authority: Authority, session_id: str, user_id: int, now: float, session_end: int
 ) -> tuple[str, str]:
     """Stage a new refresh token row (hash only); returns the token and its id."""
+    token, values = _new_refresh_token(authority, session_id, user_id, now, session_end)
+    db.session.add(RefreshToken(**values))
+    return token, values["id"]
+
+
+def _new_refresh_token(
+    authority: Authority, session_id: str, user_id: int, now: float, session_end: int
+) -> tuple[str, dict[str, Any]]:
+    """Mint a refresh token; returns it and its row (the hash, never the token)."""
     token, claims = authority.mint(
         TokenType.REFRESH, user_id=user_id, session_id=session_id, now=now, not_after=session_end
     )
-    db.session.add(
-        RefreshToken(
-            id=claims["jti"],
-            token_hash=hash_token(token),
-            session_id=session_id,
-            user_id=user_id,
-            issued_at=utc(now),
-            expires_at=utc(claims["exp"]),
-        )
-    )
-    return token, claims["jti"]
+    return token, {
+        "id": claims["jti"],
+        "token_hash": hash_token(token),
+        "session_id": session_id,
+        "user_id": user_id,
+        "issued_at": utc(now),
+        "expires_at": utc(claims["exp"]),
+    }
 
 
 def _grant_for(authority: Authority, row, session_end: int, now: float,

@@ -8,15 +8,80 @@ is slowed down at worst, never locked out for good. Storage is in memory by defa
 """
 from __future__ import annotations
 
+from functools import partial, wraps
+from typing import Any, Callable
+
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 
 limiter = Limiter(key_func=get_remote_address)
 
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
+    _skip_when_idle(app)
+
+
+def _skip_when_idle(app: Flask) -> None:
+    """Run Flask-Limiter's per-request hooks only for requests that a limit can concern.
+
+    Flask-Limiter resolves, for every request, which limits apply, then fills in headers and
+    resets its bookkeeping after the response; on a page with no limit that costs about as
+    much as a JWT decode. A view decorated with ``limiter.limit`` checks its own limits in
+    the decorator's wrapper; the hooks matter only for such views and when default,
+    application, blueprint or meta limits (or limits hinted for an endpoint) exist. Anything
+    unexpected (a Flask-Limiter without these attributes) runs the hooks as before.
+    """
+    before = app.before_request_funcs.get(None, [])
+    for index, hook in enumerate(before):
+        if hook == limiter._check_request_limit:
+            before[index] = _unless_idle(hook)
+    after = app.after_request_funcs.get(None, [])
+    for index, hook in enumerate(after):
+        if isinstance(hook, partial) and hook.args[:1] == (limiter,):
+            after[index] = _unless_idle(hook, passthrough=True)
+    teardown = app.teardown_request_funcs.get(None, [])
+    for index, hook in enumerate(teardown):
+        if getattr(hook, "__self__", None) is limiter:
+            teardown[index] = _unless_idle(hook)
+
+
+def _unless_idle(hook: Callable, passthrough: bool = False) -> Callable:
+    @wraps(hook)
+    def run(*args: Any) -> Any:
+        if not limiter_idle():
+            return hook(*args)
+        return args[0] if passthrough else None
+
+    return run
+
+
+def limiter_idle() -> bool:
+    """True when no limit can apply to this request (its view has none and none is global)."""
+    try:
+        manager = limiter.limit_manager
+        if (manager._default_limits or manager._application_limits
+                or manager._blueprint_limits or manager._endpoint_hints
+                or limiter._meta_limits):
+            return False
+    except AttributeError:  # a Flask-Limiter laid out differently: always run the hooks
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is None or not _has_own_limits(view)
+
+
+_OWN_LIMITS: dict[Callable, bool] = {}
+
+
+def _has_own_limits(view: Callable) -> bool:
+    """Whether ``limiter.limit`` decorated this view (decoration happens before routing)."""
+    known = _OWN_LIMITS.get(view)
+    if known is None:
+        marked = getattr(limiter, "_marked_for_limiting", None)
+        known = marked is None or get_qualified_name(view) in marked
+        _OWN_LIMITS[view] = known
+    return known
 
 
 def submitted_email() -> str:

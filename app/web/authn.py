@@ -29,7 +29,7 @@ from ..models import User
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType, Verified
 from .cookies import CookiePolicy
-from .forms import PostButtonForm
+from .forms import PostButton
 
 COOKIE_POLICY_KEY = "gatehouse.cookies"
 API_PREFIX = "/api/"
@@ -282,7 +282,7 @@ def anonymous_only(view: Callable) -> Callable:
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"current_user": g.get("user"), "post_button_form": PostButtonForm}
+    return {"current_user": g.get("user"), "post_button_form": PostButton}
 
 
 def renew_tokens(response: Response, user_id: int) -> bool:

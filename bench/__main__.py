@@ -1,0 +1,243 @@
+"""``python -m bench``: the per-request table, the scaling run, and bench/results.md.
+
+Figures are medians over interleaved rounds. The primary figure is CPU time of this process
+per request (``time.process_time``), because the machine may be shared and wall-clock time
+then also measures other people's work; wall-clock medians are printed beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from . import scaling
+from .harness import SQLCounter, call, harness_overhead_ns
+from .scenarios import JwtRecovery, RefreshChain, Series, measure, steady_get
+from .subjects import (
+    Subject, floor_subject, flask_login_subject, gatehouse_sign_in, gatehouse_subject,
+    jwt_extended_subject,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+METHOD = """## How it is measured
+
+- **Same page everywhere.** Every app renders the project's own `templates/account/index.html`
+  (extending `base.html`: nav, logout button with its CSRF field, flashes, language footer)
+  through the same endpoint names, so the bytes differ only in the CSRF token. Every peer runs
+  Flask-WTF's `CSRFProtect`, since the page carries a POST form. Peers have no translations
+  (Jinja's null gettext, a constant locale); Gatehouse pays for Flask-Babel, Flask-Limiter and
+  its language cookie hook, as in production.
+- **Peers.** Floor: plain Flask, nobody checked. Flask-Login: signed session cookie, the usual
+  `user_loader` (`db.session.get(User, id)`) on SQLite. Flask-JWT-Extended: access and refresh
+  JWTs in cookies, the documented implicit refresh in `after_request` (re-issue when under
+  5 minutes are left of 15), email in the token's claims so the page reads no row (the most
+  favourable set-up for it); its refresh endpoint checks no revocation list.
+- **Gatehouse** runs with its defaults (throttling, CSRF, Babel, `Secure` cookie names) on a
+  throw-away SQLite file; only argon2 is cheap, because signing in is set-up, never timed.
+- **Steady requests** carry the cookies a browser holds after signing in and loading the page
+  once (including Flask's session cookie for the CSRF token); no timed request sets a cookie.
+- **Silent refresh**: an expired access token (signed by the app) and the session's current
+  refresh token; the rotated refresh cookie of each response is fed into the next request
+  (outside the timed call), so every request presents a valid, current token.
+- **Flask-JWT-Extended recovery**: `GET /account` with an expired access cookie (401),
+  `POST /auth/refresh` with the refresh cookie and its `X-CSRF-TOKEN` header, then the retried
+  `GET /account`; the three calls together are one figure.
+- **SQL/request**: statements seen by SQLAlchemy's `before_cursor_execute` during one request.
+- **Scaling**: filler rows are bulk-inserted with sqlite3 `executemany` in one transaction
+  (10 refresh tokens per login session, 1,000 users); the same person's silent refresh is timed
+  at each size.
+"""
+PACKAGES = ("flask", "werkzeug", "jinja2", "pyjwt", "flask-wtf", "flask-babel", "flask-limiter",
+            "flask-sqlalchemy", "sqlalchemy", "flask-login", "flask-jwt-extended")
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or "unknown"
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [
+        f"- CPU: {model}, {os.cpu_count()} cores ({platform.machine()}), load average at start {load}",
+        f"- OS: {platform.system()} {platform.release()}",
+        f"- Python: {platform.python_implementation()} {platform.python_version()}",
+        f"- Packages: {versions}",
+    ]
+
+
+def sql_per_request(subject: Subject, env: dict) -> int | str:
+    if subject.engine is None:
+        return "0 (no database)"
+    with SQLCounter(subject.engine) as counter:
+        call(subject.app, env)
+    return counter.count
+
+
+def median(series: Series, attr: str) -> float:
+    return statistics.median(getattr(s, attr) for s in series.samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per scenario (median)")
+    parser.add_argument("--seconds", type=float, default=0.3,
+                        help="target length of one timed round of GETs")
+    parser.add_argument("--refreshes", type=int, default=100,
+                        help="refresh requests per round")
+    parser.add_argument("--sizes", default="1000,100000,1000000",
+                        help="refresh_tokens row counts for the scaling run ('' to skip)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    log = lambda *a, **k: print(*a, **k, flush=True)  # noqa: E731
+    started = time.perf_counter()
+    header = machine()
+    log("Machine:", *header, sep="\n")
+
+    with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        subjects = [
+            floor_subject(),
+            flask_login_subject(tmp),
+            jwt_extended_subject(),
+            gatehouse_subject("Gatehouse", f"sqlite:///{tmp / 'gatehouse.sqlite3'}"),
+            gatehouse_subject("Gatehouse, verified-token cache off",
+                              f"sqlite:///{tmp / 'gatehouse-nocache.sqlite3'}",
+                              VERIFIED_TOKEN_CACHE_SIZE=0),
+        ]
+        floor, login, jwt_ext, gatehouse, nocache = subjects
+        overhead = harness_overhead_ns(floor.account_environ()) / 1000
+        log(f"\nHarness overhead (copy environ, call, join, close) per request: {overhead:.2f} µs")
+
+        # Size each round to roughly --seconds of work.
+        steady = []
+        for subject in subjects:
+            probe = steady_get(subject, 50)()
+            n = max(50, int(args.seconds * 1e6 / max(probe.wall_us, 1)))
+            steady.append((Series(subject.name), steady_get(subject, n)))
+
+        chain_app = gatehouse
+        chain = RefreshChain(chain_app, gatehouse_sign_in(chain_app.app, 1))
+        recovery = JwtRecovery(jwt_ext)
+        refresh_series = Series("Gatehouse silent refresh (expired access + valid refresh)")
+        recovery_series = Series("Flask-JWT-Extended recovery (401, POST /auth/refresh, retry)")
+        for _ in range(5):  # warm-up of both multi-step scenarios
+            chain.one()
+            recovery.one()
+        log(f"Measuring {args.rounds} interleaved rounds ...")
+        measure(steady + [(refresh_series, chain.rounds(args.refreshes)),
+                          (recovery_series, recovery.rounds(args.refreshes))], args.rounds)
+
+        sql = {s.name: sql_per_request(s, s.account_environ()) for s in subjects}
+        with SQLCounter(gatehouse.engine) as counter:
+            chain.one()
+        sql[refresh_series.name] = counter.count
+        sql[recovery_series.name] = "0 (no database)"
+
+        rows = [(series, sql[series.name]) for series, _ in steady]
+        rows += [(refresh_series, sql[refresh_series.name]),
+                 (recovery_series, sql[recovery_series.name])]
+        floor_cpu = median(steady[0][0], "cpu_us")
+        table = [
+            "| scenario | CPU µs/request | req/s (CPU) | × floor | over floor µs | wall µs/request "
+            "| SQL/request |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for series, statements in rows:
+            cpu, wall = median(series, "cpu_us"), median(series, "wall_us")
+            table.append(f"| {series.name} | {cpu:,.0f} | {1e6 / cpu:,.0f} | "
+                         f"{cpu / floor_cpu:.2f} | {cpu - floor_cpu:+,.0f} | {wall:,.0f} | "
+                         f"{statements} |")
+        log("", *table, sep="\n")
+
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+        scale_rows: list[dict] = []
+        if sizes:
+            log("\nScaling: silent refresh against the size of refresh_tokens")
+            scale_rows = scaling.run(tmp, sizes, rounds=5, per_round=args.refreshes, log=log)
+        scale_table = [
+            "| rows in refresh_tokens | CPU µs/refresh | wall µs/refresh | × smallest | insert time |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for row in scale_rows:
+            scale_table.append(
+                f"| {row['rows']:,} | {row['cpu_us']:,.0f} | {row['wall_us']:,.0f} | "
+                f"{row['cpu_us'] / scale_rows[0]['cpu_us']:.2f} | {row['build_s']:.1f} s |")
+        if scale_rows:
+            log("", *scale_table, sep="\n")
+
+    g = median(steady[3][0], "cpu_us")
+    targets = [
+        ("Gatehouse within 1.5× of the floor", g / floor_cpu, "≤ 1.50", g / floor_cpu <= 1.5),
+        ("≥ 1.5× faster than Flask-JWT-Extended", median(steady[2][0], "cpu_us") / g, "≥ 1.50",
+         median(steady[2][0], "cpu_us") / g >= 1.5),
+        ("≥ 3× faster than Flask-Login", median(steady[1][0], "cpu_us") / g, "≥ 3.00",
+         median(steady[1][0], "cpu_us") / g >= 3),
+        ("0 SQL on the valid-access path", sql[gatehouse.name], "0", sql[gatehouse.name] == 0),
+        ("≤ 3 SQL on the refresh path", sql[refresh_series.name], "≤ 3",
+         sql[refresh_series.name] <= 3),
+        ("silent refresh faster than JWT-Extended's recovery",
+         median(recovery_series, "cpu_us") / median(refresh_series, "cpu_us"), "> 1.00",
+         median(refresh_series, "cpu_us") < median(recovery_series, "cpu_us")),
+    ]
+    if len(scale_rows) > 1:
+        ratio = scale_rows[-1]["cpu_us"] / scale_rows[0]["cpu_us"]
+        targets.append((f"refresh at {scale_rows[-1]['rows']:,} rows within 1.5× of "
+                        f"{scale_rows[0]['rows']:,}", ratio, "≤ 1.50", ratio <= 1.5))
+    target_table = ["| target | measured | wanted | met |", "|---|---:|---:|:---:|"]
+    for name, value, wanted, ok in targets:
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        target_table.append(f"| {name} | {shown} | {wanted} | {'yes' if ok else 'NO'} |")
+    log("", *target_table, sep="\n")
+    elapsed = time.perf_counter() - started
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    invocation = " ".join(["python -m bench", *sys.argv[1:]])
+    text = "\n".join([
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (`{invocation}`) on "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC in {elapsed:.0f} s.",
+        "",
+        "## Machine",
+        "",
+        *header,
+        f"- Load average at the end: {load}",
+        "",
+        "## Per request: authenticated `GET /account`",
+        "",
+        f"Median of {args.rounds} interleaved rounds, each app called in-process as a WSGI "
+        f"callable with an environ built once (harness overhead {overhead:.2f} µs per "
+        "request, included in every figure). CPU µs is this process's CPU time per request; "
+        "req/s (CPU) is its inverse, what one core would serve. Every app renders the "
+        "project's own `account/index.html` and `base.html`.",
+        "",
+        *table,
+        "",
+        "## Scaling: silent refresh against the size of the refresh-token table",
+        "",
+        *(scale_table if scale_rows else ["(skipped)"]),
+        "",
+        "## Targets",
+        "",
+        *target_table,
+        "",
+        METHOD,
+    ])
+    args.output.write_text(text)
+    log(f"\nWrote {args.output} ({elapsed:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
