@@ -223,6 +223,13 @@ def test_footer_links_switch_languages(client):
     assert re.search(r'href="\?lang=ko"[^>]*aria-current="true"', page.text)
 
 
+def test_switching_language_keeps_the_rest_of_the_address(client):
+    page = client.get("/auth/login?next=/account&lang=en")
+    assert 'href="?next=%2Faccount&amp;lang=ko"' in page.text
+    switched = client.get("/auth/login?next=%2Faccount&lang=ko")
+    assert 'name="next" type="hidden" value="/account"' in switched.text
+
+
 @pytest.mark.parametrize("value", ["xx", "KO", "ko;drop", ""])
 def test_unsupported_language_choice_is_ignored(client, value):
     client.get("/?lang=ko")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, current_app, g, request
@@ -99,6 +100,13 @@ def init_app(app: Flask) -> None:
     )
     app.after_request(_remember_choice)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["switch_language"] = switch_language
+
+
+def switch_language(code: str) -> str:
+    """This page's query string with ``lang`` set: switching language keeps ``next`` and the rest."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return "?" + urlencode(args + [("lang", code)])
 
 
 def _remember_choice(response: Response) -> Response:
