@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from .. import events, session_store
+from .activity import recent_events
 from ..authority import get_authority
 from ..events import EventKind
 from ..extensions import db
-from ..models import LoginSession, SecurityEvent, User, utc
+from ..models import LoginSession, User, utc
 from ..passwords import get_passwords
 from ..session_store import Grant, RefreshRefused
 from ..throttle import password_change_per_user
@@ -29,8 +30,6 @@ from ..web.forms import PostButtonForm
 from . import bp
 from .devices import describe
 from .forms import ChangePasswordForm
-
-RECENT_EVENTS = 20
 
 EVENT_LABELS = {
     EventKind.REGISTER.value: _l("Account created"),
@@ -49,17 +48,14 @@ EVENT_LABELS = {
 @bp.get("")
 @login_required
 def index():
-    rows = db.session.scalars(
-        select(SecurityEvent)
-        .where(SecurityEvent.user_id == g.user.user_id)
-        .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
-        .limit(RECENT_EVENTS)
-    ).all()
-    activity = [
-        {"label": EVENT_LABELS.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
-         "ip": row.ip, "device": describe(row.user_agent)}
-        for row in rows
-    ]
+    labels: dict[str, str] = {}  # each kind's label translated once per page
+    activity = []
+    for row in recent_events(g.user.user_id):
+        label = labels.get(row.kind)
+        if label is None:
+            label = labels[row.kind] = str(EVENT_LABELS.get(row.kind, row.kind))
+        activity.append({"label": label, "kind": row.kind, "at": row.created_at, "ip": row.ip,
+                         "device": describe(row.user_agent)})
     return render_template("account/index.html", user=g.user, activity=activity)
 
 

@@ -21,6 +21,7 @@ from werkzeug.http import parse_accept_header
 
 from ..extensions import babel
 from .authn import is_api_request
+from . import dates
 from .catalogs import compile_stale
 
 LANG_COOKIE = "lang"
@@ -89,6 +90,7 @@ def init_app(app: Flask) -> None:
     directories = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
     compile_stale([os.path.join(app.root_path, d) for d in directories if d])
     babel.init_app(app, locale_selector=_select_locale_object)
+    dates.init_app(app)
     # The same callables Flask-Babel installs, minus the per-string lookup of the catalogue.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: request_translations().ugettext(s),
