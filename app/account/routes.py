@@ -5,6 +5,8 @@ comes from the database.
 """
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from flask import (
     Response, abort, after_this_request, flash, g, redirect, render_template, request, url_for,
 )
@@ -15,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from .. import events, session_store
-from .activity import recent_events
 from ..authority import get_authority
 from ..events import EventKind
 from ..extensions import db
@@ -27,7 +28,9 @@ from ..web.authn import (
     cookie_policy, expire_token_cookies, login_required, set_grant_cookies,
 )
 from ..web.forms import PostButtonForm
+from ..web.i18n import request_translations
 from . import bp
+from .activity import recent_events
 from .devices import describe
 from .forms import ChangePasswordForm
 
@@ -45,17 +48,32 @@ EVENT_LABELS = {
 }
 
 
+_LABELS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _event_labels() -> dict[str, str]:
+    """EVENT_LABELS in this request's language, translated once per loaded catalogue.
+
+    Keyed by the catalogue object itself, which Flask-Babel loads once per language and keeps,
+    so the texts are exactly what ``str()`` of each lazy label would give in this request.
+    """
+    translations = request_translations()
+    labels = _LABELS.get(translations)
+    if labels is None:
+        labels = {kind: str(label) for kind, label in EVENT_LABELS.items()}
+        _LABELS[translations] = labels
+    return labels
+
+
 @bp.get("")
 @login_required
 def index():
-    labels: dict[str, str] = {}  # each kind's label translated once per page
-    activity = []
-    for row in recent_events(g.user.user_id):
-        label = labels.get(row.kind)
-        if label is None:
-            label = labels[row.kind] = str(EVENT_LABELS.get(row.kind, row.kind))
-        activity.append({"label": label, "kind": row.kind, "at": row.created_at, "ip": row.ip,
-                         "device": describe(row.user_agent)})
+    labels = _event_labels()
+    activity = [
+        {"label": labels.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
+         "ip": row.ip, "device": describe(row.user_agent)}
+        for row in recent_events(g.user.user_id)
+    ]
     return render_template("account/index.html", user=g.user, activity=activity)
 
 

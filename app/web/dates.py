@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from functools import lru_cache
+from typing import Callable, Mapping
 
 from babel import Locale
 from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import get_babel, get_locale, get_timezone
+
+from ..extensions import babel
 
 CACHED_FORMATS = 4096
+NAMED = ("short", "medium", "full", "long")
 
 
 @lru_cache(maxsize=CACHED_FORMATS)
@@ -25,16 +28,24 @@ def formatted(value: datetime, pattern: str, locale: Locale, zone: tzinfo) -> st
     return format_datetime(value, pattern, tzinfo=zone, locale=locale)
 
 
-def datetimeformat(value: datetime, format: str | None = None) -> str:
-    """Flask-Babel's filter of the same name, with the same choice of pattern."""
-    formats = get_babel().instance.date_formats
+def pattern(date_formats: Mapping[str, str | None], format: str | None) -> str:
+    """The pattern Flask-Babel's ``format_datetime`` would use for ``format``."""
     if format is None:
-        format = formats["datetime"]
-    if format in ("short", "medium", "full", "long"):
-        format = formats[f"datetime.{format}"] or format
-    return formatted(value, format, get_locale(), get_timezone())
+        format = date_formats["datetime"] or "medium"
+    if format in NAMED:
+        format = date_formats[f"datetime.{format}"] or format
+    return format
 
 
-def init_app(app: Flask) -> None:
-    """Replace Flask-Babel's filter (after ``babel.init_app``, which installs it)."""
+def init_app(app: Flask, *, locale: Callable[[], Locale], zone: Callable[[], tzinfo]) -> None:
+    """Replace Flask-Babel's filter (after ``babel.init_app``, which installs it).
+
+    ``locale`` and ``zone`` give this request's reader; the formats are Flask-Babel's, fixed
+    at start-up.
+    """
+    date_formats = dict(babel.date_formats)
+
+    def datetimeformat(value: datetime, format: str | None = None) -> str:
+        return formatted(value, pattern(date_formats, format), locale(), zone())
+
     app.jinja_env.filters["datetimeformat"] = datetimeformat

@@ -15,12 +15,12 @@ from functools import lru_cache
 
 from babel import Locale
 from flask import Flask, Response, current_app, g, request
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_timezone, get_translations
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from ..extensions import babel
-from .authn import is_api_request
+from .authn import API_PREFIX, is_api_request
 from . import dates
 from .catalogs import compile_stale
 
@@ -28,6 +28,7 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 CACHED_HEADER_MAX = 256  # longer Accept-Language values are matched without caching
 TRANSLATIONS_KEY = "_gatehouse_translations"
+VARY = ("Accept-Language", "Cookie")
 
 
 def _offered(value: str | None) -> str | None:
@@ -36,14 +37,19 @@ def _offered(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """An unsupported ``?lang=`` or cookie value is ignored, never an error."""
-    chosen = _offered(request.args.get("lang")) or (
-        None if is_api_request() else _offered(request.cookies.get(LANG_COOKIE))
-    )
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    config = current_app.config
+    languages = config["LANGUAGES"]
+    # Without a query string there is no ``?lang=``: skip parsing an empty one.
+    asked = req.args.get("lang") if req.query_string else None
+    chosen = asked if asked in languages else None
+    if not chosen and not req.path.startswith(API_PREFIX):
+        remembered = req.cookies.get(LANG_COOKIE)
+        chosen = remembered if remembered in languages else None
     if chosen:
         return chosen
-    languages = tuple(current_app.config["LANGUAGES"])
-    return best_language(request.headers.get("Accept-Language", ""), languages) \
-        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return best_language(req.headers.get("Accept-Language", ""), tuple(languages)) \
+        or config["BABEL_DEFAULT_LOCALE"]
 
 
 def best_language(header: str, languages: tuple[str, ...]) -> str | None:
@@ -70,19 +76,34 @@ def _select_locale_object() -> Locale:
     return _locale(select_locale())
 
 
-def request_translations():
-    """Flask-Babel's translations for this request's current locale, looked up once.
+def _request_babel() -> tuple:
+    """(Flask-Babel's namespace, locale, translations, time zone) of this request, looked up once.
 
     The cache remembers Flask-Babel's per-request namespace and the locale it held, so a
     ``force_locale`` or ``refresh`` (which replace that locale) is seen at the next string.
     """
     cached = g.get(TRANSLATIONS_KEY)
     if cached is not None and getattr(cached[0], "babel_locale", None) is cached[1]:
-        return cached[2]
+        return cached
     locale = get_locale()
-    translations = get_translations()
-    setattr(g, TRANSLATIONS_KEY, (g.get("_flask_babel"), locale, translations))
-    return translations
+    cached = (g.get("_flask_babel"), locale, get_translations(), get_timezone())
+    setattr(g, TRANSLATIONS_KEY, cached)
+    return cached
+
+
+def request_translations():
+    """Flask-Babel's translations for this request's current locale."""
+    return _request_babel()[2]
+
+
+def request_locale() -> Locale:
+    """Flask-Babel's ``get_locale()`` for this request, without its per-call lookups."""
+    return _request_babel()[1]
+
+
+def request_timezone():
+    """Flask-Babel's ``get_timezone()`` for this request."""
+    return _request_babel()[3]
 
 
 def init_app(app: Flask) -> None:
@@ -90,7 +111,7 @@ def init_app(app: Flask) -> None:
     directories = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
     compile_stale([os.path.join(app.root_path, d) for d in directories if d])
     babel.init_app(app, locale_selector=_select_locale_object)
-    dates.init_app(app)
+    dates.init_app(app, locale=request_locale, zone=request_timezone)
     # The same callables Flask-Babel installs, minus the per-string lookup of the catalogue.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: request_translations().ugettext(s),
@@ -100,14 +121,16 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.after_request(_remember_choice)
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["get_locale"] = request_locale
 
 
 def _remember_choice(response: Response) -> Response:
     if response.mimetype == "text/html":
         # The same URL is English or Korean depending on these headers; tell caches so.
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+        if "Vary" in response.headers:
+            response.vary.update(VARY)
+        else:  # the usual case, without parsing and re-joining an empty header
+            response.headers["Vary"] = ", ".join(VARY)
     if not request.query_string or is_api_request():  # nothing to remember; the API sets none
         return response
     chosen = _offered(request.args.get("lang"))
