@@ -31,11 +31,17 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 METHOD = """## How it is measured
 
 - **Same page everywhere.** Every app renders the project's own `templates/account/index.html`
-  (extending `base.html`: nav, logout button with its CSRF field, flashes, language footer)
-  through the same endpoint names, so the bytes differ only in the CSRF token. Every peer runs
-  Flask-WTF's `CSRFProtect`, since the page carries a POST form. Peers have no translations
-  (Jinja's null gettext, a constant locale); Gatehouse pays for Flask-Babel, Flask-Limiter and
-  its language cookie hook, as in production.
+  (extending `base.html`: nav, logout buttons with their CSRF field, flashes, the "Recent
+  activity" table, language footer) through the same endpoint names. The run checks that the
+  pages are byte-for-byte identical apart from the CSRF token before it measures anything.
+  The person's email is confirmed, so no app shows the confirmation banner.
+- **Same data everywhere.** The activity rows (six events: sign-up, sign-ins, a failed
+  attempt, a password change, a sign-out, with real browser strings) live in Gatehouse's
+  SQLite file; every peer reads them from that same file with Gatehouse's own query function
+  (`app/account/activity.py`), browser description and cached date formatting. Every peer
+  runs Flask-WTF's `CSRFProtect`, since the page carries POST forms. Peers have no
+  translations (Jinja's null gettext, a constant locale); Gatehouse pays for Flask-Babel,
+  Flask-Limiter and its language cookie hook, as in production.
 - **Peers.** Floor: plain Flask, nobody checked. Flask-Login: signed session cookie, the usual
   `user_loader` (`db.session.get(User, id)`) on SQLite. Flask-JWT-Extended: access and refresh
   JWTs in cookies, the documented implicit refresh in `after_request` (re-issue when under
@@ -51,7 +57,10 @@ METHOD = """## How it is measured
 - **Flask-JWT-Extended recovery**: `GET /account` with an expired access cookie (401),
   `POST /auth/refresh` with the refresh cookie and its `X-CSRF-TOKEN` header, then the retried
   `GET /account`; the three calls together are one figure.
-- **SQL/request**: statements seen by SQLAlchemy's `before_cursor_execute` during one request.
+- **SQL/request**: statements seen by SQLAlchemy's `before_cursor_execute` during one request,
+  split by what they read: the page's activity query ("page", the same one statement in every
+  app) and everything else ("authentication": Flask-Login's `user_loader`, Gatehouse's
+  refresh lookup, compare-and-set and insert).
 - **Scaling**: filler rows are bulk-inserted with sqlite3 `executemany` in one transaction
   (10 refresh tokens per login session, 1,000 users); the same person's silent refresh is timed
   at each size.
