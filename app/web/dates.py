@@ -37,15 +37,16 @@ def pattern(date_formats: Mapping[str, str | None], format: str | None) -> str:
     return format
 
 
-def init_app(app: Flask, *, locale: Callable[[], Locale], zone: Callable[[], tzinfo]) -> None:
+def init_app(app: Flask, *, reader: Callable[[], tuple[Locale, tzinfo]]) -> None:
     """Replace Flask-Babel's filter (after ``babel.init_app``, which installs it).
 
-    ``locale`` and ``zone`` give this request's reader; the formats are Flask-Babel's, fixed
-    at start-up.
+    ``reader`` gives this request's locale and time zone; the formats are Flask-Babel's,
+    fixed at start-up.
     """
     date_formats = dict(babel.date_formats)
 
     def datetimeformat(value: datetime, format: str | None = None) -> str:
-        return formatted(value, pattern(date_formats, format), locale(), zone())
+        locale, zone = reader()
+        return formatted(value, pattern(date_formats, format), locale, zone)
 
     app.jinja_env.filters["datetimeformat"] = datetimeformat

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any, Callable
 
 from babel import Locale
 from flask import Flask, Response, current_app, g, request
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from flask_babel import get_locale, get_timezone, get_translations
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -106,12 +110,59 @@ def request_timezone():
     return _request_babel()[3]
 
 
+def request_locale_and_timezone() -> tuple:
+    """Both at once, for the date filter."""
+    cached = _request_babel()
+    return cached[1], cached[3]
+
+
+def _bound_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
+    """Jinja's "newstyle" ``gettext`` over one catalogue: escaped, always %-formatted."""
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        text = translate(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
+def _bound_ngettext(translate: Callable[[str, str, int], str]) -> Callable[..., str]:
+    """Jinja's "newstyle" ``ngettext`` over one catalogue (``num`` is a variable too)."""
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int,
+                 **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translate(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return ngettext
+
+
+def _template_gettext() -> dict[str, Any]:
+    """``gettext`` and ``ngettext`` bound to this request's catalogue for one page.
+
+    A page calls ``_()`` a score of times; bound once per render, each call is a plain
+    catalogue lookup instead of a search for the request's translations. Jinja's ``_``
+    resolves ``gettext`` from the template context first, so these win over the global
+    callables installed below, which still serve templates rendered outside a request.
+    """
+    translations = request_translations()
+    return {"gettext": _bound_gettext(translations.ugettext),
+            "ngettext": _bound_ngettext(translations.ungettext)}
+
+
 def init_app(app: Flask) -> None:
     # Relative entries are resolved against the package, as Flask-Babel does.
     directories = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
     compile_stale([os.path.join(app.root_path, d) for d in directories if d])
     babel.init_app(app, locale_selector=_select_locale_object)
-    dates.init_app(app, locale=request_locale, zone=request_timezone)
+    dates.init_app(app, reader=request_locale_and_timezone)
     # The same callables Flask-Babel installs, minus the per-string lookup of the catalogue.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: request_translations().ugettext(s),
@@ -120,6 +171,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.context_processor(_template_gettext)
     app.after_request(_remember_choice)
     app.jinja_env.globals["get_locale"] = request_locale
 
