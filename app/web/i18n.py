@@ -177,7 +177,8 @@ def init_app(app: Flask) -> None:
 
 
 def _remember_choice(response: Response) -> Response:
-    if response.mimetype == "text/html":
+    # The media type without parsing the parameters (what ``response.mimetype`` returns).
+    if (response.content_type or "").partition(";")[0].strip().lower() == "text/html":
         # The same URL is English or Korean depending on these headers; tell caches so.
         if "Vary" in response.headers:
             response.vary.update(VARY)
