@@ -235,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, value, wanted, ok in targets:
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)
         target_table.append(f"| {name} | {shown} | {wanted} | {'yes' if ok else 'NO'} |")
+    jwt_cpu, login_cpu = median(steady[2][0], "cpu_us"), median(steady[1][0], "cpu_us")
+    ceiling = (f"On this page even an app that adds nothing to the floor would be only "
+               f"{jwt_cpu / floor_cpu:.2f}× faster than Flask-JWT-Extended and "
+               f"{login_cpu / floor_cpu:.2f}× faster than Flask-Login (their times over the "
+               f"floor's {floor_cpu:,.0f} µs), the most any authentication could reach.")
+    target_table += ["", ceiling]
     log("", *target_table, sep="\n")
     elapsed = time.perf_counter() - started
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
