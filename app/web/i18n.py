@@ -32,6 +32,12 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 CACHED_HEADER_MAX = 256  # longer Accept-Language values are matched without caching
 TRANSLATIONS_KEY = "_gatehouse_translations"
+# Per app: each locale's catalogue and the one time zone, as Flask-Babel first handed them out.
+# Flask-Babel keeps every catalogue it loads for good (keyed by locale and domain), so the same
+# object comes back from it for every later request; and this app installs no time zone
+# selector, so every request has the configured default time zone.
+CATALOGUES_KEY = "gatehouse.catalogues"
+TIMEZONE = "timezone"
 VARY = ("Accept-Language", "Cookie")
 
 
@@ -90,7 +96,14 @@ def _request_babel() -> tuple:
     if cached is not None and getattr(cached[0], "babel_locale", None) is cached[1]:
         return cached
     locale = get_locale()
-    cached = (g.get("_flask_babel"), locale, get_translations(), get_timezone())
+    known = current_app.extensions[CATALOGUES_KEY]
+    translations = known.get(locale)
+    if translations is None:
+        translations = known[locale] = get_translations()
+    zone = known.get(TIMEZONE)
+    if zone is None:
+        zone = known[TIMEZONE] = get_timezone()
+    cached = (g.get("_flask_babel"), locale, translations, zone)
     setattr(g, TRANSLATIONS_KEY, cached)
     return cached
 
@@ -161,7 +174,8 @@ def init_app(app: Flask) -> None:
     # Relative entries are resolved against the package, as Flask-Babel does.
     directories = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
     compile_stale([os.path.join(app.root_path, d) for d in directories if d])
-    babel.init_app(app, locale_selector=_select_locale_object)
+    babel.init_app(app, locale_selector=_select_locale_object)  # no timezone_selector
+    app.extensions[CATALOGUES_KEY] = {}
     dates.init_app(app, reader=request_locale_and_timezone)
     # The same callables Flask-Babel installs, minus the per-string lookup of the catalogue.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
