@@ -87,7 +87,8 @@ def refresh(
     """
     for _attempt in range(2):  # a lost compare-and-set is read again once
         now = authority.now()
-        row = _lookup(hash_token(token))
+        conn = db.session.connection()  # the session's transaction, without the ORM layer
+        row = _lookup(conn, hash_token(token))
         if row is None:
             raise RefreshRefused(RefreshFailure.NOT_FOUND)
         if row.session_id != claims.get("sid") or str(row.user_id) != claims.get("sub"):
@@ -102,7 +103,7 @@ def refresh(
             return _grant_for(authority, row, session_end, now, None)
         if not authority.rotation and not allow_expired:
             return _grant_for(authority, row, session_end, now, None)
-        new_refresh = _rotate(authority, row, now, session_end)
+        new_refresh = _rotate(authority, row, now, session_end, conn)
         if new_refresh is not None:
             events.record(EventKind.REFRESH, authority=authority, user_id=row.user_id,
                           session_id=row.session_id)
@@ -110,8 +111,7 @@ def refresh(
     raise RefreshRefused(RefreshFailure.REUSED)  # pragma: no cover - two lost races in a row
 
 
-def _lookup(token_hash: str):
-    conn = db.session.connection()
+def _lookup(conn, token_hash: str):
     return conn.execute(_lookup_statement(), {"token_hash": token_hash}).one_or_none()
 
 
@@ -146,7 +146,7 @@ def _lookup_statement():
     )
 
 
-def _rotate(authority: Authority, row, now: float, session_end: int) -> str | None:
+def _rotate(authority: Authority, row, now: float, session_end: int, conn) -> str | None:
     """Replace the current token; None when another request replaced it first.
 
     Core statements on the table: the same compare-and-set and insert, without the ORM's
@@ -154,7 +154,6 @@ def _rotate(authority: Authority, row, now: float, session_end: int) -> str | No
     """
     new_token, values = _new_refresh_token(authority, row.session_id, row.user_id, now,
                                            session_end)
-    conn = db.session.connection()  # the session's transaction, without the ORM layer
     claimed = conn.execute(
         _claim_statement(), {"old_id": row.id, "now": utc(now), "new_id": values["id"]}
     )

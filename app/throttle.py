@@ -47,14 +47,27 @@ def _skip_when_idle(app: Flask) -> None:
             teardown[index] = _unless_idle(hook)
 
 
+IDLE_KEY = "_gatehouse_limiter_idle"
+
+
 def _unless_idle(hook: Callable, passthrough: bool = False) -> Callable:
     @wraps(hook)
     def run(*args: Any) -> Any:
-        if not limiter_idle():
+        if not _idle_for_this_request():
             return hook(*args)
         return args[0] if passthrough else None
 
     return run
+
+
+def _idle_for_this_request() -> bool:
+    """``limiter_idle()``, decided once per request for its three hooks (before, after and
+    teardown), so the hooks of one request always agree."""
+    idle = g.get(IDLE_KEY)
+    if idle is None:
+        idle = limiter_idle()
+        setattr(g, IDLE_KEY, idle)
+    return idle
 
 
 def limiter_idle() -> bool:

@@ -225,6 +225,16 @@ class VerifiedTokenCache:
             self._remember(token, result)
         return result
 
+    def remember_issued(self, token: str, claims: Mapping[str, Any]) -> None:
+        """Store a token this process has just signed, with the claims it signed.
+
+        Verifying it would only re-derive what we already know: the signature is ours and
+        the claims are these (well-formed by construction). The expiry is still checked at
+        every hit, so the stored VALID result never outlives the token.
+        """
+        if self._maxsize > 0:
+            self._remember(token, Verified(TokenStatus.VALID, dict(claims)))
+
     def _remember(self, token: str, result: Verified) -> None:
         with self._lock:
             if len(self._entries) >= self._maxsize:

@@ -141,15 +141,35 @@ def timed_round(fn: Callable[[], float]) -> float:
     return fn()
 
 
+PAGE_TABLES = ("security_events",)  # what the account page itself reads
+
+
 class SQLCounter:
-    """Counts statements through SQLAlchemy's ``before_cursor_execute``."""
+    """Counts statements through SQLAlchemy's ``before_cursor_execute``.
+
+    A statement that reads a table of the page's own content (the activity list) counts as
+    "page"; every other statement was spent finding out who is asking ("authentication",
+    including a silent refresh's token rotation).
+    """
 
     def __init__(self, engine) -> None:
         self.engine = engine
-        self.count = 0
+        self.statements: list[str] = []
 
-    def _on_execute(self, *args, **kwargs) -> None:
-        self.count += 1
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    @property
+    def page(self) -> int:
+        return sum(1 for s in self.statements if any(t in s for t in PAGE_TABLES))
+
+    @property
+    def authentication(self) -> int:
+        return self.count - self.page
+
+    def _on_execute(self, conn, cursor, statement, *args, **kwargs) -> None:
+        self.statements.append(statement)
 
     def __enter__(self) -> "SQLCounter":
         event.listen(self.engine, "before_cursor_execute", self._on_execute)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask
 
 from .harness import Jar, Response, call, environ
 from .peers import floor, flask_login_peer, jwt_extended_peer
-from .peers.common import EMAIL, PASSWORD
+from .peers.common import EMAIL, PASSWORD, USER_ID
 
 GATEHOUSE_KEY = "bench-signing-key-" + "k" * 40
 
@@ -49,25 +49,33 @@ def _warm(subject: Subject) -> Subject:
 
 # --- peers -------------------------------------------------------------------------------
 
-def floor_subject() -> Subject:
-    return _warm(Subject("Flask, no auth (floor)", floor.create_app(), Jar()))
+# Every peer reads the page's data from Gatehouse's database file (``database_uri``).
+
+def _engine(app: Flask):
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine
 
 
-def flask_login_subject(tmp: Path) -> Subject:
-    app = flask_login_peer.create_app(f"sqlite:///{tmp / 'flask_login.sqlite3'}")
+def floor_subject(database_uri: str) -> Subject:
+    app = floor.create_app(database_uri)
+    return _warm(Subject("Flask, no auth (floor)", app, Jar(), _engine(app)))
+
+
+def flask_login_subject(database_uri: str) -> Subject:
+    app = flask_login_peer.create_app(database_uri)
     jar = Jar()
     jar.update(call(app, environ("/auth/login", method="POST",
                                  data={"email": EMAIL, "password": PASSWORD})))
-    with app.app_context():
-        engine = flask_login_peer.db.engine
-    return _warm(Subject("Flask-Login + Flask-SQLAlchemy", app, jar, engine))
+    return _warm(Subject("Flask-Login + Flask-SQLAlchemy", app, jar, _engine(app)))
 
 
-def jwt_extended_subject() -> Subject:
-    app = jwt_extended_peer.create_app()
+def jwt_extended_subject(database_uri: str) -> Subject:
+    app = jwt_extended_peer.create_app(database_uri)
     jar = Jar()
     jar.update(call(app, environ("/auth/login", method="POST")))
-    return _warm(Subject("Flask-JWT-Extended (cookies)", app, jar))
+    return _warm(Subject("Flask-JWT-Extended (cookies)", app, jar, _engine(app)))
 
 
 # --- Gatehouse ---------------------------------------------------------------------------
@@ -97,15 +105,44 @@ def gatehouse_app(database_uri: str, **overrides) -> Flask:
     return create_app(gatehouse_config(database_uri, **overrides))
 
 
-def gatehouse_user(app: Flask, email: str = EMAIL) -> int:
+# What the account page's "Recent activity" shows for the benchmark's person: the same rows
+# in every database, with fixed times, so every app prints the same page.
+ACTIVITY_START = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+ACTIVITY = (
+    ("register", "203.0.113.7",
+     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
+    ("login", "203.0.113.7",
+     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
+    ("login_failed", "198.51.100.23",
+     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36"),
+    ("login", "198.51.100.24",
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+    ("password_changed", "203.0.113.7",
+     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
+    ("logout", "198.51.100.24",
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+)
+
+
+def gatehouse_user(app: Flask, email: str = EMAIL, *, activity: bool = True) -> int:
+    """The benchmark's person: email confirmed, with the fixed activity history."""
     from app.extensions import db
-    from app.models import User, utc
+    from app.models import SecurityEvent, User
     from app.passwords import get_passwords
 
     with app.app_context():
         user = User(email=email, password_hash=get_passwords().hash(PASSWORD),
-                    created_at=utc(time.time()))
+                    created_at=ACTIVITY_START, email_confirmed_at=ACTIVITY_START)
         db.session.add(user)
+        db.session.flush()
+        if activity:
+            for minutes, (kind, ip, agent) in enumerate(ACTIVITY):
+                db.session.add(SecurityEvent(
+                    user_id=user.id, kind=kind, ip=ip, user_agent=agent, session_id=None,
+                    created_at=ACTIVITY_START + timedelta(days=minutes, minutes=7 * minutes)))
         db.session.commit()
         return user.id
 
@@ -147,7 +184,10 @@ def gatehouse_subject(name: str, database_uri: str, **overrides) -> Subject:
     from app.extensions import db
 
     app = gatehouse_app(database_uri, **overrides)
-    grant = gatehouse_sign_in(app, gatehouse_user(app))
+    user_id = gatehouse_user(app)
+    if user_id != USER_ID:
+        raise SystemExit(f"{name}: the benchmark's person has id {user_id}, not {USER_ID}")
+    grant = gatehouse_sign_in(app, user_id)
     access_name, refresh_name = gatehouse_cookie_names(app)
     jar = Jar({access_name: grant.access_token, refresh_name: grant.refresh_token})
     with app.app_context():

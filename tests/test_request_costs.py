@@ -77,6 +77,8 @@ def test_logout_button_carries_a_working_csrf_token(auth, client):
 
 
 def test_sqlite_file_uses_wal_with_normal_sync(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite journal settings: this run uses another database")
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
@@ -96,3 +98,46 @@ def test_malformed_header_is_no_token(client, auth, mangle):
         "/account", headers={"Authorization": f"Bearer {mangle(access)}"})
     assert response.status_code == 302
     assert "person@example.com" not in response.text
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_cached_date_filter_prints_what_flask_babel_prints(app, lang):
+    from datetime import datetime, timezone
+
+    from flask import render_template_string
+    from flask_babel import format_datetime
+
+    moments = [datetime(2026, 3, 1, 23, 59, 30, tzinfo=timezone.utc),
+               datetime(2026, 11, 2, 9, 5, tzinfo=timezone.utc)]
+    with app.test_request_context(f"/?lang={lang}"):
+        for moment in moments:
+            for _ in range(2):  # the second answer comes from the cache
+                shown = render_template_string("{{ at|datetimeformat('medium') }}", at=moment)
+                assert shown == format_datetime(moment, "medium")
+            assert render_template_string("{{ at|datetimeformat }}", at=moment) \
+                == format_datetime(moment)
+
+
+def test_a_token_just_signed_is_trusted_only_until_it_expires(app, clock):
+    from app.authority import get_authority
+    from app.tokens import TokenStatus, TokenType
+
+    with app.app_context():
+        authority = get_authority()
+        now = clock()
+        token, _ = authority.mint(TokenType.ACCESS, user_id=7, session_id="s1", now=now,
+                                  not_after=int(now) + 10_000)
+        assert authority.verify(token, TokenType.ACCESS, now).valid
+        assert authority.verify(token, TokenType.REFRESH, now).status is TokenStatus.INVALID
+        later = now + authority.access_ttl + authority.leeway + 1
+        assert authority.verify(token, TokenType.ACCESS, later).status is TokenStatus.EXPIRED
+        assert authority.verify(token[:-2] + "xx", TokenType.ACCESS, now).status \
+            is TokenStatus.INVALID
+
+
+def test_account_page_lists_activity_in_the_readers_language(client, auth):
+    auth.register()
+    english = client.get("/account")
+    korean = client.get("/account?lang=ko")
+    assert "Account created" in english.text
+    assert "Account created" not in korean.text and "<table" in korean.text

@@ -5,6 +5,8 @@ comes from the database.
 """
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from flask import (
     Response, abort, after_this_request, flash, g, redirect, render_template, request, url_for,
 )
@@ -18,7 +20,7 @@ from .. import events, session_store
 from ..authority import get_authority
 from ..events import EventKind
 from ..extensions import db
-from ..models import LoginSession, SecurityEvent, User, utc
+from ..models import LoginSession, User, utc
 from ..passwords import get_passwords
 from ..session_store import Grant, RefreshRefused
 from ..throttle import password_change_per_user
@@ -26,11 +28,11 @@ from ..web.authn import (
     cookie_policy, expire_token_cookies, login_required, set_grant_cookies,
 )
 from ..web.forms import PostButtonForm
+from ..web.i18n import request_translations
 from . import bp
+from .activity import recent_events
 from .devices import describe
 from .forms import ChangePasswordForm
-
-RECENT_EVENTS = 20
 
 EVENT_LABELS = {
     EventKind.REGISTER.value: _l("Account created"),
@@ -46,19 +48,31 @@ EVENT_LABELS = {
 }
 
 
+_LABELS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _event_labels() -> dict[str, str]:
+    """EVENT_LABELS in this request's language, translated once per loaded catalogue.
+
+    Keyed by the catalogue object itself, which Flask-Babel loads once per language and keeps,
+    so the texts are exactly what ``str()`` of each lazy label would give in this request.
+    """
+    translations = request_translations()
+    labels = _LABELS.get(translations)
+    if labels is None:
+        labels = {kind: str(label) for kind, label in EVENT_LABELS.items()}
+        _LABELS[translations] = labels
+    return labels
+
+
 @bp.get("")
 @login_required
 def index():
-    rows = db.session.scalars(
-        select(SecurityEvent)
-        .where(SecurityEvent.user_id == g.user.user_id)
-        .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
-        .limit(RECENT_EVENTS)
-    ).all()
+    labels = _event_labels()
     activity = [
-        {"label": EVENT_LABELS.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
+        {"label": labels.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
          "ip": row.ip, "device": describe(row.user_agent)}
-        for row in rows
+        for row in recent_events(g.user.user_id)
     ]
     return render_template("account/index.html", user=g.user, activity=activity)
 

@@ -22,6 +22,7 @@ from flask import (
 )
 
 from .. import events, session_store
+from ..authority import EXTENSION_KEY as AUTHORITY_KEY
 from ..authority import Authority, get_authority
 from ..revocation import get_revocation_list
 from ..events import EventKind
@@ -95,28 +96,33 @@ def no_token_reissue(view: Callable) -> Callable:
 
 
 def authenticate() -> None:
+    # The request and app objects are looked up once here, not through their proxies at
+    # every use: this runs for every request.
+    req = request._get_current_object()  # type: ignore[attr-defined]
     g.user = None
     g.tokens = PresentedTokens()
-    if request.endpoint == "static":
+    if req.endpoint == "static":
         return
-    if is_api_request():  # the JSON API: the Authorization header only, never a cookie
+    if req.path.startswith(API_PREFIX):  # the JSON API: the Authorization header only
         _authenticate_api()
         return
-    authority = get_authority()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    authority: Authority = app.extensions[AUTHORITY_KEY]
     now = authority.now()
-    header = request.headers.get("Authorization")
+    header = req.headers.get("Authorization")
     if header is not None:
         _authenticate_bearer(header, authority, now)
         return
-    policy = cookie_policy()
-    access_raw = request.cookies.get(policy.access_name)
-    refresh_raw = request.cookies.get(policy.refresh_name)
+    policy: CookiePolicy = app.extensions[COOKIE_POLICY_KEY]
+    cookies = req.cookies
+    access_raw = cookies.get(policy.access_name)
+    refresh_raw = cookies.get(policy.refresh_name)
     if not access_raw and not refresh_raw:
         return
     access = authority.verify(access_raw, TokenType.ACCESS, now) if access_raw else None
     refresh = authority.verify(refresh_raw, TokenType.REFRESH, now) if refresh_raw else None
     g.tokens = PresentedTokens(access, refresh)
-    view = current_app.view_functions.get(request.endpoint)
+    view = app.view_functions.get(req.endpoint)
     if getattr(view, "no_token_reissue", False):
         if _live(access, now):
             g.user = Principal.from_claims(access.claims)

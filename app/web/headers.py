@@ -15,18 +15,33 @@ CONTENT_SECURITY_POLICY = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+SECURITY_HEADERS_KEY = "gatehouse.security_headers"
+
+
+def security_headers(cookie_secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response gets unless its view set them itself (built at start-up)."""
+    found = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),  # for browsers without frame-ancestors
+    ]
+    if cookie_secure:
+        found.append(("Strict-Transport-Security", HSTS))
+    return tuple(found)
+
+
 def init_app(app: Flask) -> None:
+    app.extensions[SECURITY_HEADERS_KEY] = security_headers(bool(app.config["COOKIE_SECURE"]))
     app.after_request(add_security_headers)
 
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")  # for browsers without frame-ancestors
-    if current_app.config["COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    present = {name.lower() for name in headers.keys()}  # one pass, not one per header
+    for name, value in current_app.extensions[SECURITY_HEADERS_KEY]:
+        if name.lower() not in present:
+            headers.add(name, value)
     if _private(response):
         headers["Cache-Control"] = "no-store"
     return response

@@ -12,22 +12,34 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, current_app, g, request
-from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+from flask_babel import get_locale, get_timezone, get_translations
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from ..extensions import babel
-from .authn import is_api_request
+from .authn import API_PREFIX, is_api_request
+from . import dates
 from .catalogs import compile_stale
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 CACHED_HEADER_MAX = 256  # longer Accept-Language values are matched without caching
 TRANSLATIONS_KEY = "_gatehouse_translations"
+# Per app: each locale's catalogue and the one time zone, as Flask-Babel first handed them out.
+# Flask-Babel keeps every catalogue it loads for good (keyed by locale and domain), so the same
+# object comes back from it for every later request; and this app installs no time zone
+# selector, so every request has the configured default time zone.
+CATALOGUES_KEY = "gatehouse.catalogues"
+TIMEZONE = "timezone"
+VARY = ("Accept-Language", "Cookie")
 
 
 def _offered(value: str | None) -> str | None:
@@ -36,14 +48,19 @@ def _offered(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """An unsupported ``?lang=`` or cookie value is ignored, never an error."""
-    chosen = _offered(request.args.get("lang")) or (
-        None if is_api_request() else _offered(request.cookies.get(LANG_COOKIE))
-    )
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    config = current_app.config
+    languages = config["LANGUAGES"]
+    # Without a query string there is no ``?lang=``: skip parsing an empty one.
+    asked = req.args.get("lang") if req.query_string else None
+    chosen = asked if asked in languages else None
+    if not chosen and not req.path.startswith(API_PREFIX):
+        remembered = req.cookies.get(LANG_COOKIE)
+        chosen = remembered if remembered in languages else None
     if chosen:
         return chosen
-    languages = tuple(current_app.config["LANGUAGES"])
-    return best_language(request.headers.get("Accept-Language", ""), languages) \
-        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return best_language(req.headers.get("Accept-Language", ""), tuple(languages)) \
+        or config["BABEL_DEFAULT_LOCALE"]
 
 
 def best_language(header: str, languages: tuple[str, ...]) -> str | None:
@@ -70,26 +87,97 @@ def _select_locale_object() -> Locale:
     return _locale(select_locale())
 
 
-def request_translations():
-    """Flask-Babel's translations for this request's current locale, looked up once.
+def _request_babel() -> tuple:
+    """(Flask-Babel's namespace, locale, translations, time zone) of this request, looked up once.
 
     The cache remembers Flask-Babel's per-request namespace and the locale it held, so a
     ``force_locale`` or ``refresh`` (which replace that locale) is seen at the next string.
     """
     cached = g.get(TRANSLATIONS_KEY)
     if cached is not None and getattr(cached[0], "babel_locale", None) is cached[1]:
-        return cached[2]
+        return cached
     locale = get_locale()
-    translations = get_translations()
-    setattr(g, TRANSLATIONS_KEY, (g.get("_flask_babel"), locale, translations))
-    return translations
+    known = current_app.extensions[CATALOGUES_KEY]
+    translations = known.get(locale)
+    if translations is None:
+        translations = known[locale] = get_translations()
+    zone = known.get(TIMEZONE)
+    if zone is None:
+        zone = known[TIMEZONE] = get_timezone()
+    cached = (g.get("_flask_babel"), locale, translations, zone)
+    setattr(g, TRANSLATIONS_KEY, cached)
+    return cached
+
+
+def request_translations():
+    """Flask-Babel's translations for this request's current locale."""
+    return _request_babel()[2]
+
+
+def request_locale() -> Locale:
+    """Flask-Babel's ``get_locale()`` for this request, without its per-call lookups."""
+    return _request_babel()[1]
+
+
+def request_timezone():
+    """Flask-Babel's ``get_timezone()`` for this request."""
+    return _request_babel()[3]
+
+
+def request_locale_and_timezone() -> tuple:
+    """Both at once, for the date filter."""
+    cached = _request_babel()
+    return cached[1], cached[3]
+
+
+def _bound_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
+    """Jinja's "newstyle" ``gettext`` over one catalogue: escaped, always %-formatted."""
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        text = translate(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
+def _bound_ngettext(translate: Callable[[str, str, int], str]) -> Callable[..., str]:
+    """Jinja's "newstyle" ``ngettext`` over one catalogue (``num`` is a variable too)."""
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int,
+                 **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translate(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return ngettext
+
+
+def _template_gettext() -> dict[str, Any]:
+    """``gettext`` and ``ngettext`` bound to this request's catalogue for one page.
+
+    A page calls ``_()`` a score of times; bound once per render, each call is a plain
+    catalogue lookup instead of a search for the request's translations. Jinja's ``_``
+    resolves ``gettext`` from the template context first, so these win over the global
+    callables installed below, which still serve templates rendered outside a request.
+    """
+    translations = request_translations()
+    return {"gettext": _bound_gettext(translations.ugettext),
+            "ngettext": _bound_ngettext(translations.ungettext)}
 
 
 def init_app(app: Flask) -> None:
     # Relative entries are resolved against the package, as Flask-Babel does.
     directories = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
     compile_stale([os.path.join(app.root_path, d) for d in directories if d])
-    babel.init_app(app, locale_selector=_select_locale_object)
+    babel.init_app(app, locale_selector=_select_locale_object)  # no timezone_selector
+    app.extensions[CATALOGUES_KEY] = {}
+    dates.init_app(app, reader=request_locale_and_timezone)
     # The same callables Flask-Babel installs, minus the per-string lookup of the catalogue.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: request_translations().ugettext(s),
@@ -98,22 +186,28 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.context_processor(_template_gettext)
     app.after_request(_remember_choice)
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["get_locale"] = request_locale
     app.jinja_env.globals["switch_language"] = switch_language
 
 
 def switch_language(code: str) -> str:
     """This page's query string with ``lang`` set: switching language keeps ``next`` and the rest."""
+    if not request.query_string:
+        return "?lang=" + code
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
     return "?" + urlencode(args + [("lang", code)])
 
 
 def _remember_choice(response: Response) -> Response:
-    if response.mimetype == "text/html":
+    # The media type without parsing the parameters (what ``response.mimetype`` returns).
+    if (response.content_type or "").partition(";")[0].strip().lower() == "text/html":
         # The same URL is English or Korean depending on these headers; tell caches so.
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+        if "Vary" in response.headers:
+            response.vary.update(VARY)
+        else:  # the usual case, without parsing and re-joining an empty header
+            response.headers["Vary"] = ", ".join(VARY)
     if not request.query_string or is_api_request():  # nothing to remember; the API sets none
         return response
     chosen = _offered(request.args.get("lang"))

@@ -1,11 +1,20 @@
-"""What every peer shares: the project's templates, the same endpoint names, Flask-WTF.
+"""What every peer shares: the project's templates, the same endpoint names, Flask-WTF, and
+the page's data read from the same database with the same query.
 
-The templates call ``_()`` and ``get_locale()``; a peer has no translations, so ``_`` is
-Jinja's null gettext and the locale is a constant. Flask-WTF's CSRF protection is on in every
-peer, because the page carries a logout form and any site with such a form needs it.
+The templates call ``_()``, ``get_locale()`` and the ``datetimeformat`` filter; a peer has
+no translations, so ``_`` is Jinja's null gettext, the locale is a constant and dates are
+formatted by Babel in English and UTC (what Flask-Babel prints for an English reader).
+Flask-WTF's CSRF protection is on in every peer, because the page carries a logout form and
+any site with such a form needs it.
+
+The page's "Recent activity" list is read by every peer exactly as Gatehouse's view reads
+it: the project's ``SecurityEvent`` model through the project's Flask-SQLAlchemy object, on
+the same SQLite file, with the same statement. So the page costs the same everywhere and the
+differences are what each app does to find out who is asking.
 """
 from __future__ import annotations
 
+from datetime import timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,11 +23,25 @@ from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
+from app.account.activity import recent_events
+from app.account.devices import describe
+from app.extensions import db
+from app.web.dates import formatted
+
 ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = Locale("en")
 PASSWORD = "correct-horse-battery-staple"
 EMAIL = "person@example.com"
+USER_ID = 1  # the person's row in the shared database
 
+# The English texts of Gatehouse's labels for the events the benchmark's person has.
+EVENT_LABELS = {
+    "register": "Account created",
+    "login": "Signed in",
+    "login_failed": "Failed sign-in attempt",
+    "logout": "Signed out",
+    "password_changed": "Password changed",
+}
 
 CSRF_INPUT = Markup('<input id="csrf_token" name="csrf_token" type="hidden" value="{}">')
 
@@ -35,18 +58,36 @@ class Person:
     """What the floor shows: the same email, with nobody checking who asks."""
 
     email = EMAIL
+    email_confirmed = True
     is_authenticated = True
 
 
-def make_app(name: str, secret_key: str) -> Flask:
-    """A Flask app on the project's templates and static files, with CSRF protection."""
+def _datetimeformat(value, format: str = "medium") -> str:
+    """Gatehouse's cached Babel formatting, for an English reader in UTC."""
+    return formatted(value, format, ENGLISH, timezone.utc)
+
+
+def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
+    """A Flask app on the project's templates, static files and database, with CSRF."""
     app = Flask(name, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
-    app.config.update(SECRET_KEY=secret_key, WTF_CSRF_TIME_LIMIT=None)
+    app.config.update(SECRET_KEY=secret_key, WTF_CSRF_TIME_LIMIT=None,
+                      SQLALCHEMY_DATABASE_URI=database_uri)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["get_locale"] = lambda: ENGLISH
+    app.jinja_env.filters["datetimeformat"] = _datetimeformat
     CSRFProtect(app)
+    db.init_app(app)
     return app
+
+
+def recent_activity(user_id: int) -> list[dict[str, Any]]:
+    """The account page's list: Gatehouse's own query function and row handling."""
+    return [
+        {"label": EVENT_LABELS.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
+         "ip": row.ip, "device": describe(row.user_agent)}
+        for row in recent_events(user_id)
+    ]
 
 
 def register_pages(
@@ -58,17 +99,20 @@ def register_pages(
     logout: Callable[[], Any],
     extra_auth_routes: Callable[[Blueprint], None] | None = None,
 ) -> None:
-    """The endpoints the templates link to: main.index, auth.*, account.index."""
+    """The endpoints the templates link to: main.index, auth.*, account.*."""
     main = Blueprint("main", __name__)
     main.add_url_rule("/", "index", lambda: "")
     auth = Blueprint("auth", __name__, url_prefix="/auth")
     auth.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     auth.add_url_rule("/register", "register", lambda: "")
     auth.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    auth.add_url_rule("/confirm/resend", "resend_confirmation", lambda: "", methods=["POST"])
     if extra_auth_routes is not None:
         extra_auth_routes(auth)
     acct = Blueprint("account", __name__, url_prefix="/account")
     acct.add_url_rule("", "index", account)
+    acct.add_url_rule("/sessions", "sessions", lambda: "")
+    acct.add_url_rule("/password", "password", lambda: "")
     for bp in (main, auth, acct):
         app.register_blueprint(bp)
 

@@ -4,7 +4,8 @@ An ``after_request`` hook re-issues the access cookie when the token is close to
 (the "Implicit Refreshing With Cookies" recipe). Once the access token has expired, the page
 answers 401 and the client must ``POST /auth/refresh`` with the refresh cookie (and the
 double-submit CSRF header) before retrying. The email travels in the token's claims, so the
-page reads no database row, the most favourable set-up for this peer.
+page reads no user row, the most favourable set-up for this peer; the page's activity list
+comes from the shared database, as in every app.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from flask_jwt_extended import (
     jwt_required, set_access_cookies, set_refresh_cookies, unset_jwt_cookies,
 )
 
-from .common import EMAIL, make_app, register_pages
+from .common import EMAIL, USER_ID, make_app, recent_activity, register_pages
 
 ACCESS_TTL = timedelta(seconds=900)  # the same 15 minutes as Gatehouse's default
 REFRESH_WINDOW = timedelta(minutes=5)  # re-issue when less than this is left
@@ -25,12 +26,14 @@ REFRESH_WINDOW = timedelta(minutes=5)  # re-issue when less than this is left
 class Claims:
     """The signed-in person as the token describes them."""
 
+    email_confirmed = True
+
     def __init__(self, email: str) -> None:
         self.email = email
 
 
-def create_app() -> Flask:
-    app = make_app(__name__, "jwt-extended-secret-key-for-benchmarks-only")
+def create_app(database_uri: str) -> Flask:
+    app = make_app(__name__, "jwt-extended-secret-key-for-benchmarks-only", database_uri)
     app.config.update(
         JWT_SECRET_KEY="jwt-extended-signing-key-for-benchmarks-only-0123456789",
         JWT_TOKEN_LOCATION=["cookies"],
@@ -64,15 +67,18 @@ def create_app() -> Flask:
     @jwt_required()
     def account():
         user = Claims(get_jwt()["email"])
-        response = make_response(render_template("account/index.html", user=user))
+        activity = recent_activity(int(get_jwt_identity()))
+        response = make_response(render_template("account/index.html", user=user,
+                                                 activity=activity))
         response.headers["Cache-Control"] = "no-store"
         return response
 
     def login():
         response = redirect("/account")
         claims = {"email": EMAIL}
-        set_access_cookies(response, create_access_token(identity="1", additional_claims=claims))
-        set_refresh_cookies(response, create_refresh_token(identity="1", additional_claims=claims))
+        identity = str(USER_ID)
+        set_access_cookies(response, create_access_token(identity, additional_claims=claims))
+        set_refresh_cookies(response, create_refresh_token(identity, additional_claims=claims))
         return response
 
     def logout():
