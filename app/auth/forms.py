@@ -17,14 +17,19 @@ def normalize_email(value: str | None) -> str:
     return unicodedata.normalize("NFC", (value or "").strip().lower())
 
 
-class RegisterForm(FlaskForm):
-    email = EmailField(
+def new_email_field() -> EmailField:
+    """An email field that must hold a valid address (sign-up, forgotten password)."""
+    return EmailField(
         _l("Email"),
         filters=[normalize_email],
         validators=[DataRequired(_l("Enter your email address.")),
                     Length(max=320, message=_l("Use at most %(max)d characters.")),
                     Email(_l("Enter a valid email address, like name@example.com."))],
     )
+
+
+class RegisterForm(FlaskForm):
+    email = new_email_field()
     password = PasswordField(_l("Password"), validators=[PasswordPolicy(email_field="email")])
     confirm = PasswordField(
         _l("Confirm password"),
@@ -42,13 +47,7 @@ class LoginForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        filters=[normalize_email],
-        validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=320, message=_l("Use at most %(max)d characters.")),
-                    Email(_l("Enter a valid email address, like name@example.com."))],
-    )
+    email = new_email_field()
 
 
 def _account_email(form: FlaskForm) -> str | None:
