@@ -27,6 +27,7 @@ from app.account.activity import recent_events
 from app.account.devices import describe
 from app.extensions import db
 from app.web.dates import formatted
+from app.web.i18n import switch_language
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = Locale("en")
@@ -75,6 +76,7 @@ def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["get_locale"] = lambda: ENGLISH
+    app.jinja_env.globals["switch_language"] = switch_language  # the same footer links
     app.jinja_env.filters["datetimeformat"] = _datetimeformat
     CSRFProtect(app)
     db.init_app(app)
