@@ -96,6 +96,7 @@ def no_token_reissue(view: Callable) -> Callable:
 
 
 def authenticate() -> None:
+    """The four-case check of the module docstring: sets ``g.user`` and ``g.tokens``."""
     # The request and app objects are looked up once here, not through their proxies at
     # every use: this runs for every request.
     req = request._get_current_object()  # type: ignore[attr-defined]
