@@ -8,7 +8,7 @@ from __future__ import annotations
 from weakref import WeakKeyDictionary
 
 from flask import (
-    Response, abort, after_this_request, flash, g, redirect, render_template, request, url_for,
+    abort, flash, g, redirect, render_template, url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -22,11 +22,8 @@ from ..events import EventKind
 from ..extensions import db
 from ..models import LoginSession, User, utc
 from ..passwords import get_passwords
-from ..session_store import Grant, RefreshRefused
 from ..throttle import password_change_per_user
-from ..web.authn import (
-    cookie_policy, expire_token_cookies, login_required, set_grant_cookies,
-)
+from ..web.authn import login_required, renew_current_session, set_final_token_cookies
 from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from . import bp
@@ -117,7 +114,7 @@ def revoke_session(sid: str):
     events.record(EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id,
                   session_id=sid)
     if sid == g.user.session_id:  # this very device: the same as logging out
-        _final_token_cookies(None)
+        set_final_token_cookies(None)
         flash(_("You have been signed out."), "info")
         return redirect(url_for("auth.login"))
     flash(_("That session has been signed out."), "success")
@@ -164,37 +161,9 @@ def _change_password(user: User, new_password: str):
                                     keep_session=g.user.session_id)
     events.record(EventKind.PASSWORD_CHANGED, authority=authority, user_id=user.id,
                   session_id=g.user.session_id)
-    try:
-        grant = session_store.renew_session(g.user.session_id, authority=authority)
-    except RefreshRefused:  # this session ended meanwhile: sign in again with the new password
-        _final_token_cookies(None)
+    if not renew_current_session():  # this session ended meanwhile: log in with the new one
         flash(_("Your password has been changed. Please log in again."), "success")
         return redirect(url_for("auth.login"))
-    if "Authorization" not in request.headers:  # a Bearer client never gets token cookies
-        _final_token_cookies(grant)
     flash(_("Your password has been changed. Every other session has been signed out."),
           "success")
     return redirect(url_for("account.index"))
-
-
-def _final_token_cookies(grant: Grant | None) -> None:
-    """Set this grant's cookies (or expire both) as the response's last word on tokens.
-
-    The request may have been refreshed on its way in, and those cookies name a refresh token
-    that this view has just deleted; they are dropped so the browser keeps only these.
-    """
-    policy = cookie_policy()
-    names = (policy.access_name + "=", policy.refresh_name + "=")
-    now = get_authority().now()
-
-    @after_this_request
-    def replace_cookies(response: Response) -> Response:
-        kept = [v for v in response.headers.getlist("Set-Cookie") if not v.startswith(names)]
-        response.headers.remove("Set-Cookie")
-        for value in kept:
-            response.headers.add("Set-Cookie", value)
-        if grant is None:
-            expire_token_cookies(response)
-        else:
-            set_grant_cookies(response, grant, now)
-        return response

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import User, utc
 from ..passwords import get_passwords
 from ..throttle import limiter, submitted_email
-from ..web.authn import no_token_reissue, renew_tokens, set_grant_cookies, sign_in
+from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -169,7 +169,6 @@ def reset_password(token: str):
 
 
 @bp.get("/confirm/<token>")
-@no_token_reissue
 def confirm_email(token: str):
     authority = get_authority()
     user_id = (email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
@@ -181,13 +180,11 @@ def confirm_email(token: str):
         user.email_confirmed_at = utc(authority.now())
     events.record(EventKind.EMAIL_CONFIRMED, authority=authority, user_id=user.id, commit=False)
     db.session.commit()
-    response = redirect(url_for("account.index"))
-    if renew_tokens(response, user.id):
+    if g.user is not None and g.user.user_id == user.id and renew_current_session():
         flash(_("Thank you, your email address is confirmed."), "success")
-    else:
-        flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
-        response.location = url_for("auth.login")
-    return _private(response)
+        return _private(redirect(url_for("account.index")))
+    flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
+    return _private(redirect(url_for("auth.login")))
 
 
 @bp.post("/confirm/resend")
@@ -207,7 +204,8 @@ def resend_confirmation():
     response = redirect(back)
     if user.email_confirmed_at is not None:
         flash(_("Your email address is already confirmed."), "info")
-        renew_tokens(response, user.id)
+        if signed_in:
+            renew_current_session()  # the banner goes: the new access token says so
         return response
     try:
         send_confirmation(user)

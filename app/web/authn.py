@@ -196,16 +196,10 @@ def _try_refresh(token: str, claims: Mapping[str, Any], authority: Authority,
 
 def _reissue(grant: Grant, now: float, *, access: bool) -> None:
     """Hand the grant's new tokens to the response."""
-    policy = cookie_policy()
-    max_age = max(0, int(grant.session_expires_at - now)) if grant.persistent else None
 
     @after_this_request
     def set_cookies(response: Response) -> Response:
-        if access:
-            policy.set(response, policy.access_name, grant.access_token, max_age)
-        if grant.refresh_token:
-            policy.set(response, policy.refresh_name, grant.refresh_token, max_age)
-        response.headers["Cache-Control"] = "no-store"
+        set_grant_cookies(response, grant, now, access=access)
         return response
 
 
@@ -225,11 +219,14 @@ def expire_token_cookies(response: Response, *, access: bool = True, refresh: bo
     response.headers["Cache-Control"] = "no-store"
 
 
-def set_grant_cookies(response: Response, grant: Grant, now: float) -> None:
-    """Sign-in: both cookies at once."""
+def set_grant_cookies(response: Response, grant: Grant, now: float, *,
+                      access: bool = True) -> None:
+    """The grant's tokens as cookies: persistent up to the session's end with "remember me",
+    browser-session cookies without it. ``access=False`` leaves the access cookie alone."""
     policy = cookie_policy()
     max_age = max(0, int(grant.session_expires_at - now)) if grant.persistent else None
-    policy.set(response, policy.access_name, grant.access_token, max_age)
+    if access:
+        policy.set(response, policy.access_name, grant.access_token, max_age)
     if grant.refresh_token:
         policy.set(response, policy.refresh_name, grant.refresh_token, max_age)
     response.headers["Cache-Control"] = "no-store"
@@ -247,7 +244,7 @@ def sign_in(user: User, *, persistent: bool, event: EventKind) -> Grant:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
+    return is_api_request() or (
         request.accept_mimetypes.best_match(["text/html", "application/json"])
         == "application/json"
     )
@@ -292,28 +289,42 @@ def _template_globals() -> dict[str, Any]:
     return {"current_user": g.get("user"), "post_button_form": PostButton}
 
 
-def renew_tokens(response: Response, user_id: int) -> bool:
-    """Rotate this browser's refresh token now, so its new access token carries fresh claims.
+def renew_current_session() -> bool:
+    """Replace this session's tokens with a fresh pair, read again from the database.
 
-    For views that change what the access token says about the user (a confirmed email
-    address). Returns False when the browser holds no usable refresh token of ``user_id``
-    (its old tokens then stay as they are), or when ``authenticate`` already refreshed them
-    from the database during this request.
+    For views that change the account (password, confirmed email): every older refresh token
+    of the session stops working, and the new access token carries the new claims. The new
+    cookies are the response's last word on tokens (a Bearer client gets none). Returns False,
+    with both cookies expired, when the session has ended meanwhile.
     """
-    tokens = g.get("tokens")
-    presented = tokens.refresh if tokens is not None else None
-    raw = request.cookies.get(cookie_policy().refresh_name)
-    if presented is None or not presented.valid or not raw:
+    try:
+        grant = session_store.renew_session(g.user.session_id, authority=get_authority())
+    except RefreshRefused:
+        set_final_token_cookies(None)
         return False
-    if presented.claims.get("sub") != str(user_id):
-        return False
-    view = current_app.view_functions.get(request.endpoint)
-    hook_may_reissue = not getattr(view, "no_token_reissue", False)
-    if hook_may_reissue and not (tokens.access is not None and tokens.access.valid):
-        return False
-    authority = get_authority()
-    grant = _try_refresh(raw, presented.claims, authority, allow_expired=False)
-    if grant is None:
-        return False
-    set_grant_cookies(response, grant, authority.now())
+    if "Authorization" not in request.headers:
+        set_final_token_cookies(grant)
     return True
+
+
+def set_final_token_cookies(grant: Grant | None) -> None:
+    """Set this grant's cookies (or expire both) as the response's last word on tokens.
+
+    The request may have been refreshed on its way in, and those cookies name a refresh token
+    that the view has since deleted; they are dropped so the browser keeps only these.
+    """
+    policy = cookie_policy()
+    names = (policy.access_name + "=", policy.refresh_name + "=")
+    now = get_authority().now()
+
+    @after_this_request
+    def replace_cookies(response: Response) -> Response:
+        kept = [v for v in response.headers.getlist("Set-Cookie") if not v.startswith(names)]
+        response.headers.remove("Set-Cookie")
+        for value in kept:
+            response.headers.add("Set-Cookie", value)
+        if grant is None:
+            expire_token_cookies(response)
+        else:
+            set_grant_cookies(response, grant, now)
+        return response
