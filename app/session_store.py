@@ -12,7 +12,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any, Mapping
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
 from . import events
 from .authority import Authority
@@ -246,6 +246,23 @@ def _grant(
     )
     return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token,
                  email_confirmed)
+
+
+def active_sessions(user_id: int, *, authority: Authority):
+    """A query for the user's sessions that can still be refreshed: not ended, not past their
+    absolute end, and holding a current refresh token that has not run out."""
+    now = utc(authority.now())
+    live_token = exists().where(
+        RefreshToken.session_id == LoginSession.id,
+        RefreshToken.replaced_at.is_(None),
+        RefreshToken.expires_at > now,
+    )
+    return select(LoginSession).where(
+        LoginSession.user_id == user_id,
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > now,
+        live_token,
+    )
 
 
 def end_sessions(session_ids: list[str], *, authority: Authority, reason: str = "logout") -> int:

@@ -20,7 +20,7 @@ from .. import events, session_store
 from ..authority import get_authority
 from ..events import EventKind
 from ..extensions import db
-from ..models import LoginSession, User, utc
+from ..models import LoginSession, User
 from ..passwords import get_passwords
 from ..throttle import password_change_per_user
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
@@ -77,23 +77,14 @@ def index():
 @bp.get("/sessions")
 @login_required
 def sessions():
-    authority = get_authority()
-    now = authority.now()
     rows = db.session.scalars(
-        select(LoginSession)
+        session_store.active_sessions(g.user.user_id, authority=get_authority())
         .options(undefer(LoginSession.last_seen_at))
-        .where(LoginSession.user_id == g.user.user_id, LoginSession.revoked_at.is_(None),
-               LoginSession.expires_at > utc(now))
         .order_by(LoginSession.created_at.desc())
-    ).all()
-    listed = []
-    for row in rows:
-        last_seen = row.last_seen_at
-        if last_seen is None or last_seen.timestamp() + authority.refresh_ttl <= now:
-            continue  # idle past the refresh token's lifetime: it can never be used again
-        listed.append({"id": row.id, "device": describe(row.user_agent), "ip": row.ip,
-                       "signed_in_at": row.created_at, "last_seen_at": last_seen,
-                       "current": row.id == g.user.session_id})
+    )
+    listed = [{"id": row.id, "device": describe(row.user_agent), "ip": row.ip,
+               "signed_in_at": row.created_at, "last_seen_at": row.last_seen_at,
+               "current": row.id == g.user.session_id} for row in rows]
     listed.sort(key=lambda s: not s["current"])  # this device first
     return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
 

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from flask import Response, g, jsonify
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
 from sqlalchemy.orm import undefer
 
 from .. import events, session_store
@@ -20,7 +19,7 @@ from ..auth.forms import normalize_email
 from ..authority import Authority, get_authority
 from ..events import EventKind
 from ..extensions import db
-from ..models import LoginSession, RefreshToken, User, utc
+from ..models import LoginSession, User
 from ..session_store import Grant, RefreshRefused
 from ..tokens import TokenType
 from ..accounts import confirmation_pending, verify_credentials
@@ -119,26 +118,11 @@ def me():
     return jsonify(id=user.id, email=user.email, created_at=_timestamp(user.created_at))
 
 
-def _active_sessions(user_id: int, now: float):
-    """Sessions that can still be refreshed: not ended, not past their absolute or idle end."""
-    live_token = exists().where(
-        RefreshToken.session_id == LoginSession.id,
-        RefreshToken.replaced_at.is_(None),
-        RefreshToken.expires_at > utc(now),
-    )
-    return select(LoginSession).where(
-        LoginSession.user_id == user_id,
-        LoginSession.revoked_at.is_(None),
-        LoginSession.expires_at > utc(now),
-        live_token,
-    )
-
-
 @bp.get("/sessions")
 @login_required
 def sessions():
     query = (
-        _active_sessions(g.user.user_id, get_authority().now())
+        session_store.active_sessions(g.user.user_id, authority=get_authority())
         .options(undefer(LoginSession.last_seen_at))
         .order_by(LoginSession.created_at.desc(), LoginSession.id)
     )
@@ -163,7 +147,7 @@ def end_session(sid: str):
     found = None
     if SESSION_ID.fullmatch(sid):
         found = db.session.scalar(
-            _active_sessions(g.user.user_id, authority.now())
+            session_store.active_sessions(g.user.user_id, authority=authority)
             .where(LoginSession.id == sid)
             .with_only_columns(LoginSession.id)
         )
