@@ -59,17 +59,17 @@ def start_session(
     """Open a login session for ``user`` and issue its first pair of tokens."""
     now = authority.now()
     lifetime = authority.session_max_age if persistent else authority.session_max_age_short
+    expires_at = int(now) + lifetime  # the session's absolute end: no token ever goes past it
     session = LoginSession(
         id=secrets.token_urlsafe(16),
         user_id=user.id,
         created_at=utc(now),
-        expires_at=utc(int(now) + lifetime),
+        expires_at=utc(expires_at),
         persistent=persistent,
         user_agent=(user_agent or "")[:512],
         ip=(ip or "")[:64],
     )
     db.session.add(session)
-    expires_at = int(now) + lifetime
     refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
     db.session.commit()
     return _grant(authority, user.id, user.email, session.id, expires_at, persistent, now,

@@ -97,20 +97,21 @@ def _has_own_limits(view: Callable) -> bool:
     return known
 
 
-def submitted_email() -> str:
-    """The throttling key for per-account limits: the normalized email of the form or JSON."""
-    email = request.form.get("email")
-    if email is None and request.is_json:
-        body = request.get_json(silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
+def email_key(email: object) -> str:
+    """The per-account throttling key, ``email:<normalized address>``, for the form and API."""
     from .auth.forms import normalize_email  # here, not above: auth imports this module
 
     return "email:" + normalize_email(email if isinstance(email, str) else "")
 
 
+def submitted_email() -> str:
+    """The per-account key of a posted form's ``email`` field."""
+    return email_key(request.form.get("email"))
+
+
 def login_failed(response: Response) -> bool:
-    """A login that did not sign anyone in: the form came back, or the API said 401."""
-    return response.status_code in (200, 401)
+    """A login form that did not sign anyone in comes back (200) instead of redirecting."""
+    return response.status_code == 200
 
 
 login_per_address = limiter.limit(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from ..auth.forms import normalize_email
-from ..throttle import limiter
+from ..throttle import email_key, limiter
 from .body import parsed_json
 
 LOGIN_FORM_SCOPE = "auth.login"  # the endpoint of the login form
@@ -24,8 +23,7 @@ def credentials_rejected(response: Response) -> bool:
 def submitted_json_email() -> str:
     """The per-account key: the same ``email:<normalized>`` key the login form uses."""
     body = parsed_json()
-    email = body.get("email") if isinstance(body, dict) else None
-    return "email:" + normalize_email(email if isinstance(email, str) else "")
+    return email_key(body.get("email") if isinstance(body, dict) else None)
 
 
 api_login_per_address = limiter.shared_limit(
