@@ -50,7 +50,8 @@ class Grant:
     persistent: bool
     access_token: str
     refresh_token: str | None
-    email_confirmed: bool = True
+    email_confirmed: bool
+    access_expires_at: int
 
 
 def start_session(
@@ -240,12 +241,12 @@ def _grant(
     persistent: bool, now: float, refresh_token: str | None, *, email_confirmed: bool = True,
 ) -> Grant:
     # "ecf" (email confirmed) only drives the account page's banner, never an access decision.
-    access, _ = authority.mint(
+    access, claims = authority.mint(
         TokenType.ACCESS, user_id=user_id, session_id=session_id, now=now, not_after=session_end,
         extra={"email": email, "ecf": email_confirmed},
     )
     return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token,
-                 email_confirmed)
+                 email_confirmed, claims["exp"])
 
 
 def active_sessions(user_id: int, *, authority: Authority):

@@ -44,13 +44,11 @@ def _no_store(response: Response) -> Response:
 
 
 def _token_response(grant: Grant, authority: Authority) -> Response:
-    now = authority.now()
-    access = authority.verify(grant.access_token, TokenType.ACCESS, now)
     return jsonify(
         access_token=grant.access_token,
         refresh_token=grant.refresh_token,
         token_type="Bearer",
-        expires_in=max(0, int(access.claims["exp"]) - int(now)),
+        expires_in=max(0, grant.access_expires_at - int(authority.now())),
     )
 
 
