@@ -17,7 +17,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import authority, cli, db, logs, mail, passwords, revocation, throttle
+    from . import cli, logs
+    from .sessions import authority
+    from .db import engine as db
+    from .mail import delivery as mail
+    from .accounts import passwords
+    from .sessions import revocation
+    from .web import throttle
     from .config import load_config
     from .extensions import csrf
     from .web import authn, errors, headers, i18n, proxy

@@ -16,14 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from . import events, keys, session_store
+from .accounts import events
+from .sessions import keys
+from .sessions import store as session_store
 from .auth.forms import RegisterForm, normalize_email
-from .authority import get_authority
+from .sessions.authority import get_authority
 from .config import secrets_path
-from .events import EventKind
+from .accounts.events import EventKind
 from .extensions import db
-from .models import User, utc
-from .passwords import get_passwords
+from .db.models import User, utc
+from .accounts.passwords import get_passwords
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 from flask import Flask
 
-from .keys import new_kid, new_signing_key
+from .sessions.keys import new_kid, new_signing_key
 
 DEFAULTS: dict[str, Any] = {
     # Tokens (seconds)

@@ -59,8 +59,8 @@ def create_people(env: dict[str, str], count: int) -> list[str]:
     os.environ.update(env)
     from app import create_app
     from app.extensions import db
-    from app.models import User, utc
-    from app.passwords import get_passwords
+    from app.db.models import User, utc
+    from app.accounts.passwords import get_passwords
 
     app = create_app()
     run = secrets.token_hex(4)

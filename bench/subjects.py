@@ -130,8 +130,8 @@ ACTIVITY = (
 def gatehouse_user(app: Flask, email: str = EMAIL, *, activity: bool = True) -> int:
     """The benchmark's person: email confirmed, with the fixed activity history."""
     from app.extensions import db
-    from app.models import SecurityEvent, User
-    from app.passwords import get_passwords
+    from app.db.models import SecurityEvent, User
+    from app.accounts.passwords import get_passwords
 
     with app.app_context():
         user = User(email=email, password_hash=get_passwords().hash(PASSWORD),
@@ -149,10 +149,10 @@ def gatehouse_user(app: Flask, email: str = EMAIL, *, activity: bool = True) -> 
 
 def gatehouse_sign_in(app: Flask, user_id: int, *, persistent: bool = True):
     """A new login session, as the login form would start it; returns the Grant."""
-    from app import session_store
-    from app.authority import get_authority
+    from app.sessions import store as session_store
+    from app.sessions.authority import get_authority
     from app.extensions import db
-    from app.models import User
+    from app.db.models import User
 
     with app.test_request_context("/auth/login", method="POST"):
         user = db.session.get(User, user_id)
@@ -168,8 +168,8 @@ def gatehouse_cookie_names(app: Flask) -> tuple[str, str]:
 
 def expired_access_token(app: Flask, grant) -> str:
     """An access token of the grant's session that ran out a while ago, signed by the app."""
-    from app.authority import get_authority
-    from app.tokens import TokenType
+    from app.sessions.authority import get_authority
+    from app.sessions.tokens import TokenType
 
     with app.app_context():
         authority = get_authority()

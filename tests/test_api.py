@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app import create_app
 from app.api.openapi import openapi_document
 from app.extensions import db
-from app.models import LoginSession, RefreshToken, SecurityEvent
-from app.passwords import Passwords
-from app.tokens import hash_token
+from app.db.models import LoginSession, RefreshToken, SecurityEvent
+from app.accounts.passwords import Passwords
+from app.sessions.tokens import hash_token
 
 from .conftest import PASSWORD, AuthActions, base_config
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, RefreshToken, User
+from app.db.models import LoginSession, RefreshToken, User
 
 from .conftest import PASSWORD, csrf_token, parse_set_cookies, request_with
 
@@ -207,7 +207,7 @@ def test_landing_page_for_anonymous_and_signed_in(client, auth):
 def test_passwords_are_rehashed_when_parameters_change(app, auth):
     auth.register()
     auth.logout()
-    from app.passwords import EXTENSION_KEY, Passwords
+    from app.accounts.passwords import EXTENSION_KEY, Passwords
     app.extensions[EXTENSION_KEY] = Passwords(time_cost=2, memory_cost=8, parallelism=1)
     auth.login()
     with app.app_context():

@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import LoginSession, RefreshToken, SecurityEvent, User
+from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
 
 from .conftest import PASSWORD, AuthActions, parse_set_cookies, request_with
 

@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app, session_store
-from app.authority import get_authority
+from app import create_app
+from app.sessions import store as session_store
+from app.sessions.authority import get_authority
 from app.extensions import db
-from app.models import LoginSession, RefreshToken, User, utc
+from app.db.models import LoginSession, RefreshToken, User, utc
 
 from . import databases
 from .conftest import HMAC_KEY, FakeClock, base_config

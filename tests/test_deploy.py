@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import LoginSession
+from app.db.models import LoginSession
 
 from .conftest import AuthActions, base_config
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.db.models import User
 
 from .conftest import PASSWORD, csrf_token, parse_set_cookies, request_with
 from .mailbox import free_port, mail_config, smtpd  # noqa: F401

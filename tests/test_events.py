@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import SecurityEvent
+from app.db.models import SecurityEvent
 
 from .conftest import PASSWORD, request_with
 

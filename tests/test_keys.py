@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from app import create_app
-from app.keys import new_signing_key
+from app.sessions.keys import new_signing_key
 
 from .conftest import AuthActions, base_config, request_with
 

@@ -38,7 +38,7 @@ def test_bad_mail_settings_stop_the_start(tmp_path, clock, settings, message):
 
 
 def test_mail_server_setting_selects_smtp(tmp_path, clock):
-    from app.mail import EXTENSION_KEY
+    from app.mail.delivery import EXTENSION_KEY
     app = create_app(base_config(tmp_path, clock, MAIL_SERVER="smtp.example.com"))
     assert app.extensions[EXTENSION_KEY].backend == "smtp"
 

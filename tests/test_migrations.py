@@ -12,7 +12,7 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.extensions import db
-from app.schema import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, _heads
+from app.db.schema import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, _heads
 
 from .conftest import PASSWORD, AuthActions, base_config
 

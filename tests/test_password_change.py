@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, RefreshToken, SecurityEvent, User
+from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
 
 from .conftest import PASSWORD, AuthActions, csrf_token, parse_set_cookies, request_with
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from wtforms import Form, PasswordField, StringField
 
 from app.extensions import db
-from app.models import User
-from app.password_policy import PasswordPolicy, local_part
+from app.db.models import User
+from app.accounts.policy import PasswordPolicy, local_part
 
 from .conftest import PASSWORD
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import EmailToken, SecurityEvent
-from app.tokens import hash_token
+from app.db.models import EmailToken, SecurityEvent
+from app.sessions.tokens import hash_token
 
 from .conftest import PASSWORD, AuthActions, csrf_token, parse_set_cookies
 from .mailbox import free_port, mail_config, smtpd  # noqa: F401

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession
+from app.db.models import LoginSession
 
 from .conftest import parse_set_cookies
 

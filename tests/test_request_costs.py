@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.throttle import limiter, limiter_idle
+from app.web.throttle import limiter, limiter_idle
 
 from .conftest import FakeClock, base_config, csrf_token
 
@@ -119,8 +119,8 @@ def test_cached_date_filter_prints_what_flask_babel_prints(app, lang):
 
 
 def test_a_token_just_signed_is_trusted_only_until_it_expires(app, clock):
-    from app.authority import get_authority
-    from app.tokens import TokenStatus, TokenType
+    from app.sessions.authority import get_authority
+    from app.sessions.tokens import TokenStatus, TokenType
 
     with app.app_context():
         authority = get_authority()

@@ -8,12 +8,15 @@ import pytest
 import redis
 
 from app import create_app
-from app.revocation import (
-    MemoryRevocationStore, RedisRevocationStore, RevocationList, get_revocation_list,
+from app.sessions.revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationList,
+    get_revocation_list,
 )
-from app.authority import get_authority
-from app import session_store
-from app.tokens import TokenType
+from app.sessions.authority import get_authority
+from app.sessions import store as session_store
+from app.sessions.tokens import TokenType
 
 from .conftest import AuthActions, base_config, parse_set_cookies, request_with
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, RefreshToken
-from app.tokens import hash_token
+from app.db.models import LoginSession, RefreshToken
+from app.sessions.tokens import hash_token
 
 from .conftest import parse_set_cookies, request_with
 
@@ -116,8 +116,8 @@ def test_parallel_uses_rotate_exactly_once_and_all_stay_signed_in(app, refresh0)
 
 
 def test_end_user_sessions_keeps_only_the_named_one(app, client, auth):
-    from app import session_store
-    from app.authority import get_authority
+    from app.sessions import store as session_store
+    from app.sessions.authority import get_authority
     from .conftest import AuthActions
     auth.register(EMAIL)
     keep_refresh = auth.tokens()[1]

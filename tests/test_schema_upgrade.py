@@ -6,8 +6,8 @@ from sqlalchemy import select, text
 
 from app import create_app
 from app.extensions import db
-from app.models import User
-from app.schema import alembic_config
+from app.db.models import User
+from app.db.schema import alembic_config
 
 from .conftest import base_config
 

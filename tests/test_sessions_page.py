@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, RefreshToken, SecurityEvent
+from app.db.models import LoginSession, RefreshToken, SecurityEvent
 
 from .conftest import AuthActions, csrf_token, parse_set_cookies
 

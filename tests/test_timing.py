@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.passwords import Passwords
+from app.accounts.passwords import Passwords
 
 TRIES = 20
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, RefreshToken
-from app.tokens import hash_token
+from app.db.models import LoginSession, RefreshToken
+from app.sessions.tokens import hash_token
 
 from .conftest import parse_set_cookies, request_with
 

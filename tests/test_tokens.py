@@ -11,9 +11,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.tokens import (
-    REQUIRED_CLAIMS, KeyRing, TokenStatus, TokenType, VerifiedTokenCache, hash_token,
-    issue_token, verify_token,
+from app.sessions.tokens import (
+    REQUIRED_CLAIMS,
+    KeyRing,
+    TokenStatus,
+    TokenType,
+    VerifiedTokenCache,
+    hash_token,
+    issue_token,
+    verify_token,
 )
 
 NOW = 1_800_000_000

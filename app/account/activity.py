@@ -14,7 +14,7 @@ from typing import Sequence
 from sqlalchemy import Row, bindparam, select
 
 from ..extensions import db
-from ..models import SecurityEvent
+from ..db.models import SecurityEvent
 
 RECENT_EVENTS = 20
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
-from ..password_policy import PasswordPolicy, signed_in_email
+from ..accounts.policy import PasswordPolicy, signed_in_email
 
 
 class ChangePasswordForm(FlaskForm):

@@ -16,13 +16,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from .. import events, session_store
-from ..authority import get_authority
-from ..events import EventKind
+from ..accounts import events
+from ..sessions import store as session_store
+from ..sessions.authority import get_authority
+from ..accounts.events import EventKind
 from ..extensions import db
-from ..models import LoginSession, User
-from ..passwords import get_passwords
-from ..throttle import password_change_per_user
+from ..db.models import LoginSession, User
+from ..accounts.passwords import get_passwords
+from ..web.throttle import password_change_per_user
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
 from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations

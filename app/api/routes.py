@@ -14,15 +14,16 @@ from flask import Response, g, jsonify
 from flask_babel import gettext as _
 from sqlalchemy.orm import undefer
 
-from .. import events, session_store
+from ..accounts import events
+from ..sessions import store as session_store
 from ..auth.forms import normalize_email
-from ..authority import Authority, get_authority
-from ..events import EventKind
+from ..sessions.authority import Authority, get_authority
+from ..accounts.events import EventKind
 from ..extensions import db
-from ..models import LoginSession, User
-from ..session_store import Grant, RefreshRefused
-from ..tokens import TokenType
-from ..accounts import confirmation_pending, verify_credentials
+from ..db.models import LoginSession, User
+from ..sessions.store import Grant, RefreshRefused
+from ..sessions.tokens import TokenType
+from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..web.authn import login_required, sign_in
 from . import bp
 from .body import InvalidApiRequest, json_object

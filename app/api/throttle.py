@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from ..throttle import email_key, limiter
+from ..web.throttle import email_key, limiter
 from .body import parsed_json
 
 LOGIN_FORM_SCOPE = "auth.login"  # the endpoint of the login form

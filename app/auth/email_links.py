@@ -16,14 +16,17 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from .. import email_tokens, events, mail, session_store
-from ..authority import get_authority
-from ..email_tokens import Purpose
-from ..events import EventKind
+from ..accounts import links as email_tokens
+from ..accounts import events
+from ..mail import delivery as mail
+from ..sessions import store as session_store
+from ..sessions.authority import get_authority
+from ..accounts.links import Purpose
+from ..accounts.events import EventKind
 from ..extensions import db
-from ..models import User, utc
-from ..passwords import get_passwords
-from ..throttle import limiter, submitted_email
+from ..db.models import User, utc
+from ..accounts.passwords import get_passwords
+from ..web.throttle import limiter, submitted_email
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm

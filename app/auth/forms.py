@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from ..password_policy import PasswordPolicy
+from ..accounts.policy import PasswordPolicy
 
 
 def normalize_email(value: str | None) -> str:

@@ -7,16 +7,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import events, mail, session_store
-from ..events import EventKind
-from ..authority import get_authority
+from ..accounts import events
+from ..mail import delivery as mail
+from ..sessions import store as session_store
+from ..accounts.events import EventKind
+from ..sessions.authority import get_authority
 from ..extensions import db
-from ..models import User, utc
-from ..passwords import get_passwords
-from ..throttle import login_per_address, login_per_email, register_per_address
-from ..accounts import confirmation_pending, verify_credentials
+from ..db.models import User, utc
+from ..accounts.passwords import get_passwords
+from ..web.throttle import login_per_address, login_per_email, register_per_address
+from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..web.authn import (
-    anonymous_only, expire_token_cookies, no_token_reissue, set_grant_cookies, sign_in,
+    anonymous_only,
+    expire_token_cookies,
+    no_token_reissue,
+    set_grant_cookies,
+    sign_in,
 )
 from ..web.safe_next import safe_next
 from . import bp

@@ -6,7 +6,7 @@ import logging
 from flask import Response, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import ping
+from ..db.engine import ping
 from ..extensions import db
 from . import bp
 

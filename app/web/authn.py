@@ -21,14 +21,15 @@ from flask import (
     Flask, Response, after_this_request, current_app, g, jsonify, redirect, request, url_for,
 )
 
-from .. import events, session_store
-from ..authority import EXTENSION_KEY as AUTHORITY_KEY
-from ..authority import Authority, get_authority
-from ..revocation import get_revocation_list
-from ..events import EventKind
-from ..models import User
-from ..session_store import Grant, RefreshRefused
-from ..tokens import TokenType, Verified
+from ..accounts import events
+from ..sessions import store as session_store
+from ..sessions.authority import EXTENSION_KEY as AUTHORITY_KEY
+from ..sessions.authority import Authority, get_authority
+from ..sessions.revocation import get_revocation_list
+from ..accounts.events import EventKind
+from ..db.models import User
+from ..sessions.store import Grant, RefreshRefused
+from ..sessions.tokens import TokenType, Verified
 from .cookies import CookiePolicy
 from .forms import PostButton
 

@@ -12,7 +12,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.db.models import User
 
 from .common import make_app, recent_activity, register_pages
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.db.models import User
 
 from ..conftest import PASSWORD, csrf_token
 from .conftest import assert_not_signed_in, build_app, sign_up

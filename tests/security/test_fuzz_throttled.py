@@ -35,7 +35,7 @@ def test_arbitrary_login_input_with_throttling_on_never_5xx(throttled_app, email
 
 
 def test_the_per_email_throttle_counts_both_unicode_spellings_together(throttled_app):
-    from app.throttle import submitted_email
+    from app.web.throttle import submitted_email
 
     keys = set()
     for spelling in ("jos\u00e9@example.com", "JOSE\u0301@example.com "):

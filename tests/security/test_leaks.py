@@ -39,7 +39,7 @@ def leaky_app(app):
         from sqlalchemy import select
 
         from app.extensions import db
-        from app.models import User
+        from app.db.models import User
         return db.session.scalar(select(User.password_hash)) or ""
 
     return app

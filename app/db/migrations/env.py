@@ -14,8 +14,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from app import models  # noqa: F401  (registers every table on the metadata)
-from app.models import UTCDateTime
+from app.db import models  # noqa: F401  (registers every table on the metadata)
+from app.db.models import UTCDateTime
 
 config = context.config
 

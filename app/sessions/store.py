@@ -14,11 +14,11 @@ from typing import Any, Mapping
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
-from . import events
+from ..accounts import events
 from .authority import Authority
-from .events import EventKind
-from .extensions import db
-from .models import LoginSession, RefreshToken, User, utc
+from ..accounts.events import EventKind
+from ..extensions import db
+from ..db.models import LoginSession, RefreshToken, User, utc
 from .revocation import get_revocation_list
 from .tokens import TokenType, hash_token
 

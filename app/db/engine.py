@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from .extensions import db, migrate
+from ..extensions import db, migrate
 from .schema import MIGRATIONS_DIR, upgrade_to_head
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -13,10 +13,10 @@ from enum import Enum
 
 from sqlalchemy import delete, select, update
 
-from .authority import Authority
-from .extensions import db
-from .models import EmailToken, utc
-from .tokens import hash_token
+from ..sessions.authority import Authority
+from ..extensions import db
+from ..db.models import EmailToken, utc
+from ..sessions.tokens import hash_token
 
 TOKEN_BYTES = 32
 

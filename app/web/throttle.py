@@ -99,7 +99,7 @@ def _has_own_limits(view: Callable) -> bool:
 
 def email_key(email: object) -> str:
     """The per-account throttling key, ``email:<normalized address>``, for the form and API."""
-    from .auth.forms import normalize_email  # here, not above: auth imports this module
+    from ..auth.forms import normalize_email  # here, not above: auth imports this module
 
     return "email:" + normalize_email(email if isinstance(email, str) else "")
 

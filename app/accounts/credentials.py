@@ -5,10 +5,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from . import events
-from .authority import get_authority
+from ..sessions.authority import get_authority
 from .events import EventKind
-from .extensions import db
-from .models import User
+from ..extensions import db
+from ..db.models import User
 from .passwords import get_passwords
 
 MAX_EMAIL_LENGTH = 320

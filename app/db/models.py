@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from .extensions import db
+from ..extensions import db
 
 
 class UTCDateTime(TypeDecorator):

@@ -10,9 +10,9 @@ from enum import Enum
 
 from flask import has_request_context, request
 
-from .authority import Authority
-from .extensions import db
-from .models import SecurityEvent, utc
+from ..sessions.authority import Authority
+from ..extensions import db
+from ..db.models import SecurityEvent, utc
 
 log = logging.getLogger("gatehouse.events")
 

@@ -1,0 +1,4 @@
+"""Outgoing mail.
+
+- ``delivery``: messages rendered from templates and handed to SMTP or the console.
+"""
