@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= test
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: .venv run test test-postgres init-db clean messages translations screenshots bench load
+.PHONY: .venv run test lint format test-postgres init-db clean messages translations screenshots bench load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,15 @@ bench: $(STAMP)
 load: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python -m bench.load
+
+# Lint and type checks: ruff (lint and format) and mypy over the package.
+lint: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	$(BIN)/ruff check --fix app tests bench
+	$(BIN)/ruff format app tests bench

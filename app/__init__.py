@@ -1,4 +1,5 @@
 """Gatehouse: a Flask site that keeps people signed in with two JWTs in HttpOnly cookies."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,15 +19,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     from . import cli, logs
-    from .sessions import authority
-    from .db import engine as db
-    from .mail import delivery as mail
     from .accounts import passwords
-    from .sessions import revocation
-    from .web import throttle
     from .config import load_config
+    from .db import engine as db
     from .extensions import csrf
-    from .web import authn, errors, headers, i18n, proxy
+    from .mail import delivery as mail
+    from .sessions import authority, revocation
+    from .web import authn, errors, headers, i18n, proxy, throttle
 
     load_config(app, test_config)
     logs.init_app(app)

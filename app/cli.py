@@ -5,6 +5,7 @@ the instance key file: ``rotate-key``, ``activate-key``, ``remove-key``. Session
 through the session store like every request's do, and ended sessions are recorded as
 security events.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,20 +18,26 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from .accounts import events
+from .accounts.events import EventKind
+from .accounts.passwords import get_passwords
+from .auth.forms import RegisterForm, normalize_email
+from .config import secrets_path
+from .db.models import User, utc
+from .extensions import db
 from .sessions import keys
 from .sessions import store as session_store
-from .auth.forms import RegisterForm, normalize_email
 from .sessions.authority import get_authority
-from .config import secrets_path
-from .accounts.events import EventKind
-from .extensions import db
-from .db.models import User, utc
-from .accounts.passwords import get_passwords
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, revoke_sessions_command, prune_tokens_command,
-                    rotate_key_command, activate_key_command, remove_key_command):
+    for command in (
+        create_user_command,
+        revoke_sessions_command,
+        prune_tokens_command,
+        rotate_key_command,
+        activate_key_command,
+        remove_key_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -48,21 +55,21 @@ def create_user_command(email: str) -> None:
             meta={"csrf": False},
         )
         if not form.validate():
-            problems = [f"{field.label.text}: {error}"
-                        for field in form for error in field.errors]
+            problems = [f"{field.label.text}: {error}" for field in form for error in field.errors]
             raise click.ClickException("\n".join(problems))
         email = form.email.data
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise click.ClickException(f"An account with the email {email} already exists.")
+        raise click.ClickException(f"An account with the email {email} already exists.") from None
     authority = get_authority()
-    user = User(email=email, password_hash=get_passwords().hash(password),
-                created_at=utc(authority.now()))
+    user = User(
+        email=email, password_hash=get_passwords().hash(password), created_at=utc(authority.now())
+    )
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise click.ClickException(f"An account with the email {email} already exists.")
+        raise click.ClickException(f"An account with the email {email} already exists.") from None
     events.record(EventKind.REGISTER, authority=authority, user_id=user.id)
     click.echo(f"Created the account {email} (user id {user.id}).")
 
@@ -79,8 +86,10 @@ def revoke_sessions_command(email: str) -> None:
     authority = get_authority()
     ended = session_store.end_user_sessions(user_id, authority=authority, reason="admin")
     events.record(EventKind.SESSIONS_SIGNED_OUT, authority=authority, user_id=user_id)
-    click.echo(f"Ended {ended} session(s) of {email}. Access tokens already issued stay valid "
-               f"for at most {authority.access_ttl} seconds.")
+    click.echo(
+        f"Ended {ended} session(s) of {email}. Access tokens already issued stay valid "
+        f"for at most {authority.access_ttl} seconds."
+    )
 
 
 @click.command("prune-tokens")
@@ -88,8 +97,9 @@ def revoke_sessions_command(email: str) -> None:
 def prune_tokens_command() -> None:
     """Delete refresh tokens and sessions that can never be used again."""
     pruned = session_store.prune(authority=get_authority())
-    click.echo(f"Deleted {pruned.refresh_tokens} refresh token(s) and "
-               f"{pruned.sessions} session(s).")
+    click.echo(
+        f"Deleted {pruned.refresh_tokens} refresh token(s) and {pruned.sessions} session(s)."
+    )
 
 
 def _key_file() -> Path:
@@ -108,8 +118,11 @@ def _key_file() -> Path:
 
 
 @click.command("rotate-key")
-@click.option("--no-activate", is_flag=True,
-              help="Add the key for verification only; activate it later with activate-key.")
+@click.option(
+    "--no-activate",
+    is_flag=True,
+    help="Add the key for verification only; activate it later with activate-key.",
+)
 @with_appcontext
 def rotate_key_command(no_activate: bool) -> None:
     """Add a new signing key; the older keys keep verifying the tokens they signed."""
@@ -117,7 +130,7 @@ def rotate_key_command(no_activate: bool) -> None:
     try:
         kid = keys.add_key(path, current_app.config["JWT_ALGORITHM"], activate=not no_activate)
     except keys.KeyFileError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     state = "verification only" if no_activate else "active: it signs new tokens"
     click.echo(f"Added key {kid} ({state}). Restart the app so that every worker loads it.")
 
@@ -130,7 +143,7 @@ def activate_key_command(kid: str) -> None:
     try:
         keys.activate_key(_key_file(), kid)
     except keys.KeyFileError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"Key {kid} is now active. Restart the app so that every worker uses it.")
 
 
@@ -142,5 +155,5 @@ def remove_key_command(kid: str) -> None:
     try:
         keys.remove_key(_key_file(), kid)
     except keys.KeyFileError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"Removed key {kid}. Restart the app; tokens signed with it no longer verify.")

@@ -4,6 +4,7 @@ Secrets that are not configured are generated once into ``instance/secrets.json`
 0600) and reused on every later start, so a restart never signs anyone out and no key is
 ever hard-coded.
 """
+
 from __future__ import annotations
 
 import json
@@ -154,7 +155,7 @@ def normalize_database_uri(uri: str) -> str:
     """Map the common ``postgres://`` spelling onto the psycopg 3 driver."""
     for old in ("postgres://", "postgresql://"):
         if uri.startswith(old):
-            return "postgresql+psycopg://" + uri[len(old):]
+            return "postgresql+psycopg://" + uri[len(old) :]
     return uri
 
 

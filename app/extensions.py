@@ -1,4 +1,5 @@
 """The Flask extension objects, created unbound and wired in by ``create_app``."""
+
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy

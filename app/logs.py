@@ -2,6 +2,7 @@
 
 Nothing here formats a request body or cookie; callers log ids and reasons only.
 """
+
 from __future__ import annotations
 
 import logging

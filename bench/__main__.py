@@ -4,18 +4,19 @@ Figures are medians over interleaved rounds. The primary figure is CPU time of t
 per request (``time.process_time``), because the machine may be shared and wall-clock time
 then also measures other people's work; wall-clock medians are printed beside it.
 """
+
 from __future__ import annotations
 
 import argparse
 import difflib
 import os
-import re
 import platform
+import re
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -23,7 +24,11 @@ from . import scaling
 from .harness import SQLCounter, call, harness_overhead_ns
 from .scenarios import JwtRecovery, RefreshChain, Series, measure, steady_get
 from .subjects import (
-    Subject, floor_subject, flask_login_subject, gatehouse_sign_in, gatehouse_subject,
+    Subject,
+    flask_login_subject,
+    floor_subject,
+    gatehouse_sign_in,
+    gatehouse_subject,
     jwt_extended_subject,
 )
 
@@ -65,8 +70,19 @@ METHOD = """## How it is measured
   (10 refresh tokens per login session, 1,000 users); the same person's silent refresh is timed
   at each size.
 """
-PACKAGES = ("flask", "werkzeug", "jinja2", "pyjwt", "flask-wtf", "flask-babel", "flask-limiter",
-            "flask-sqlalchemy", "sqlalchemy", "flask-login", "flask-jwt-extended")
+PACKAGES = (
+    "flask",
+    "werkzeug",
+    "jinja2",
+    "pyjwt",
+    "flask-wtf",
+    "flask-babel",
+    "flask-limiter",
+    "flask-sqlalchemy",
+    "sqlalchemy",
+    "flask-login",
+    "flask-jwt-extended",
+)
 
 
 def machine() -> list[str]:
@@ -106,8 +122,11 @@ def same_page(subjects: list[Subject]) -> str:
     first_name, first = next(iter(pages.items()))
     for name, body in pages.items():
         if body != first:
-            diff = "\n".join(difflib.unified_diff(first.splitlines(), body.splitlines(),
-                                                  first_name, name, lineterm="", n=1))
+            diff = "\n".join(
+                difflib.unified_diff(
+                    first.splitlines(), body.splitlines(), first_name, name, lineterm="", n=1
+                )
+            )
             raise SystemExit(f"{name} prints a different /account page:\n{diff}")
     return f"{len(first.encode()):,} bytes"
 
@@ -119,12 +138,15 @@ def median(series: Series, attr: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=9, help="rounds per scenario (median)")
-    parser.add_argument("--seconds", type=float, default=0.3,
-                        help="target length of one timed round of GETs")
-    parser.add_argument("--refreshes", type=int, default=100,
-                        help="refresh requests per round")
-    parser.add_argument("--sizes", default="1000,100000,1000000",
-                        help="refresh_tokens row counts for the scaling run ('' to skip)")
+    parser.add_argument(
+        "--seconds", type=float, default=0.3, help="target length of one timed round of GETs"
+    )
+    parser.add_argument("--refreshes", type=int, default=100, help="refresh requests per round")
+    parser.add_argument(
+        "--sizes",
+        default="1000,100000,1000000",
+        help="refresh_tokens row counts for the scaling run ('' to skip)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     log = lambda *a, **k: print(*a, **k, flush=True)  # noqa: E731
@@ -143,9 +165,11 @@ def main(argv: list[str] | None = None) -> int:
             flask_login_subject(shared_db),
             jwt_extended_subject(shared_db),
             gatehouse,
-            gatehouse_subject("Gatehouse, verified-token cache off",
-                              f"sqlite:///{tmp / 'gatehouse-nocache.sqlite3'}",
-                              VERIFIED_TOKEN_CACHE_SIZE=0),
+            gatehouse_subject(
+                "Gatehouse, verified-token cache off",
+                f"sqlite:///{tmp / 'gatehouse-nocache.sqlite3'}",
+                VERIFIED_TOKEN_CACHE_SIZE=0,
+            ),
         ]
         floor, login, jwt_ext, gatehouse, nocache = subjects
         page_size = same_page(subjects)
@@ -169,8 +193,14 @@ def main(argv: list[str] | None = None) -> int:
             chain.one()
             recovery.one()
         log(f"Measuring {args.rounds} interleaved rounds ...")
-        measure(steady + [(refresh_series, chain.rounds(args.refreshes)),
-                          (recovery_series, recovery.rounds(args.refreshes))], args.rounds)
+        measure(
+            steady
+            + [
+                (refresh_series, chain.rounds(args.refreshes)),
+                (recovery_series, recovery.rounds(args.refreshes)),
+            ],
+            args.rounds,
+        )
 
         sql = {s.name: sql_per_request(s, s.account_environ()) for s in subjects}
         with SQLCounter(gatehouse.engine) as counter:
@@ -181,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         sql[recovery_series.name] = counter
 
         rows = [(series, sql[series.name]) for series, _ in steady]
-        rows += [(refresh_series, sql[refresh_series.name]),
-                 (recovery_series, sql[recovery_series.name])]
+        rows += [
+            (refresh_series, sql[refresh_series.name]),
+            (recovery_series, sql[recovery_series.name]),
+        ]
         floor_cpu = median(steady[0][0], "cpu_us")
         table = [
             "| scenario | CPU µs/request | req/s (CPU) | × floor | over floor µs | wall µs/request "
@@ -191,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for series, statements in rows:
             cpu, wall = median(series, "cpu_us"), median(series, "wall_us")
-            table.append(f"| {series.name} | {cpu:,.0f} | {1e6 / cpu:,.0f} | "
-                         f"{cpu / floor_cpu:.2f} | {cpu - floor_cpu:+,.0f} | {wall:,.0f} | "
-                         f"{statements.authentication} | {statements.page} |")
+            table.append(
+                f"| {series.name} | {cpu:,.0f} | {1e6 / cpu:,.0f} | "
+                f"{cpu / floor_cpu:.2f} | {cpu - floor_cpu:+,.0f} | {wall:,.0f} | "
+                f"{statements.authentication} | {statements.page} |"
+            )
         log("", *table, sep="\n")
 
         sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
@@ -208,78 +242,109 @@ def main(argv: list[str] | None = None) -> int:
         for row in scale_rows:
             scale_table.append(
                 f"| {row['rows']:,} | {row['cpu_us']:,.0f} | {row['wall_us']:,.0f} | "
-                f"{row['cpu_us'] / scale_rows[0]['cpu_us']:.2f} | {row['build_s']:.1f} s |")
+                f"{row['cpu_us'] / scale_rows[0]['cpu_us']:.2f} | {row['build_s']:.1f} s |"
+            )
         if scale_rows:
             log("", *scale_table, sep="\n")
 
     g = median(steady[3][0], "cpu_us")
     targets = [
         ("Gatehouse within 1.5× of the floor", g / floor_cpu, "≤ 1.50", g / floor_cpu <= 1.5),
-        ("≥ 1.5× faster than Flask-JWT-Extended", median(steady[2][0], "cpu_us") / g, "≥ 1.50",
-         median(steady[2][0], "cpu_us") / g >= 1.5),
-        ("≥ 3× faster than Flask-Login", median(steady[1][0], "cpu_us") / g, "≥ 3.00",
-         median(steady[1][0], "cpu_us") / g >= 3),
-        ("0 SQL to authenticate a valid access token", sql[gatehouse.name].authentication, "0",
-         sql[gatehouse.name].authentication == 0),
-        ("≤ 3 SQL to authenticate on the refresh path", sql[refresh_series.name].authentication,
-         "≤ 3", sql[refresh_series.name].authentication <= 3),
-        ("silent refresh faster than JWT-Extended's recovery",
-         median(recovery_series, "cpu_us") / median(refresh_series, "cpu_us"), "> 1.00",
-         median(refresh_series, "cpu_us") < median(recovery_series, "cpu_us")),
+        (
+            "≥ 1.5× faster than Flask-JWT-Extended",
+            median(steady[2][0], "cpu_us") / g,
+            "≥ 1.50",
+            median(steady[2][0], "cpu_us") / g >= 1.5,
+        ),
+        (
+            "≥ 3× faster than Flask-Login",
+            median(steady[1][0], "cpu_us") / g,
+            "≥ 3.00",
+            median(steady[1][0], "cpu_us") / g >= 3,
+        ),
+        (
+            "0 SQL to authenticate a valid access token",
+            sql[gatehouse.name].authentication,
+            "0",
+            sql[gatehouse.name].authentication == 0,
+        ),
+        (
+            "≤ 3 SQL to authenticate on the refresh path",
+            sql[refresh_series.name].authentication,
+            "≤ 3",
+            sql[refresh_series.name].authentication <= 3,
+        ),
+        (
+            "silent refresh faster than JWT-Extended's recovery",
+            median(recovery_series, "cpu_us") / median(refresh_series, "cpu_us"),
+            "> 1.00",
+            median(refresh_series, "cpu_us") < median(recovery_series, "cpu_us"),
+        ),
     ]
     if len(scale_rows) > 1:
         ratio = scale_rows[-1]["cpu_us"] / scale_rows[0]["cpu_us"]
-        targets.append((f"refresh at {scale_rows[-1]['rows']:,} rows within 1.5× of "
-                        f"{scale_rows[0]['rows']:,}", ratio, "≤ 1.50", ratio <= 1.5))
+        targets.append(
+            (
+                f"refresh at {scale_rows[-1]['rows']:,} rows within 1.5× of "
+                f"{scale_rows[0]['rows']:,}",
+                ratio,
+                "≤ 1.50",
+                ratio <= 1.5,
+            )
+        )
     target_table = ["| target | measured | wanted | met |", "|---|---:|---:|:---:|"]
     for name, value, wanted, ok in targets:
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)
         target_table.append(f"| {name} | {shown} | {wanted} | {'yes' if ok else 'NO'} |")
     jwt_cpu, login_cpu = median(steady[2][0], "cpu_us"), median(steady[1][0], "cpu_us")
-    ceiling = (f"On this page even an app that adds nothing to the floor would be only "
-               f"{jwt_cpu / floor_cpu:.2f}× faster than Flask-JWT-Extended and "
-               f"{login_cpu / floor_cpu:.2f}× faster than Flask-Login (their times over the "
-               f"floor's {floor_cpu:,.0f} µs), the most any authentication could reach.")
+    ceiling = (
+        f"On this page even an app that adds nothing to the floor would be only "
+        f"{jwt_cpu / floor_cpu:.2f}× faster than Flask-JWT-Extended and "
+        f"{login_cpu / floor_cpu:.2f}× faster than Flask-Login (their times over the "
+        f"floor's {floor_cpu:,.0f} µs), the most any authentication could reach."
+    )
     target_table += ["", ceiling]
     log("", *target_table, sep="\n")
     elapsed = time.perf_counter() - started
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     invocation = " ".join(["python -m bench", *sys.argv[1:]])
-    text = "\n".join([
-        "# Benchmark results",
-        "",
-        f"Written by `make bench` (`{invocation}`) on "
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC in {elapsed:.0f} s.",
-        "",
-        "## Machine",
-        "",
-        *header,
-        f"- Load average at the end: {load}",
-        "",
-        "## Per request: authenticated `GET /account`",
-        "",
-        f"Median of {args.rounds} interleaved rounds, each app called in-process as a WSGI "
-        f"callable with an environ built once (harness overhead {overhead:.2f} µs per "
-        "request, included in every figure). CPU µs is this process's CPU time per request; "
-        "req/s (CPU) is its inverse, what one core would serve. Every app renders the "
-        "project's own `account/index.html` and `base.html` with the same activity rows from "
-        f"the same database; the pages were checked to be identical apart from the CSRF token "
-        f"({page_size}). SQL statements per request are split into those that find out who "
-        "is asking (authentication, including a refresh's rotation) and the page's own "
-        "activity query.",
-        "",
-        *table,
-        "",
-        "## Scaling: silent refresh against the size of the refresh-token table",
-        "",
-        *(scale_table if scale_rows else ["(skipped)"]),
-        "",
-        "## Targets",
-        "",
-        *target_table,
-        "",
-        METHOD,
-    ])
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Written by `make bench` (`{invocation}`) on "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {elapsed:.0f} s.",
+            "",
+            "## Machine",
+            "",
+            *header,
+            f"- Load average at the end: {load}",
+            "",
+            "## Per request: authenticated `GET /account`",
+            "",
+            f"Median of {args.rounds} interleaved rounds, each app called in-process as a WSGI "
+            f"callable with an environ built once (harness overhead {overhead:.2f} µs per "
+            "request, included in every figure). CPU µs is this process's CPU time per request; "
+            "req/s (CPU) is its inverse, what one core would serve. Every app renders the "
+            "project's own `account/index.html` and `base.html` with the same activity rows from "
+            f"the same database; the pages were checked to be identical apart from the CSRF token "
+            f"({page_size}). SQL statements per request are split into those that find out who "
+            "is asking (authentication, including a refresh's rotation) and the page's own "
+            "activity query.",
+            "",
+            *table,
+            "",
+            "## Scaling: silent refresh against the size of the refresh-token table",
+            "",
+            *(scale_table if scale_rows else ["(skipped)"]),
+            "",
+            "## Targets",
+            "",
+            *target_table,
+            "",
+            METHOD,
+        ]
+    )
     args.output.write_text(text)
     log(f"\nWrote {args.output} ({elapsed:.0f} s)")
     return 0

@@ -4,14 +4,16 @@ A timed request is one ``dict.copy()`` of an environ built once, ``app(environ,
 start_response)``, joining the body and closing the iterator. ``harness_overhead_ns``
 measures exactly that loop around an app that does nothing, so it can be reported.
 """
+
 from __future__ import annotations
 
 import gc
 import statistics
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import event
 from werkzeug.test import EnvironBuilder
@@ -68,15 +70,31 @@ class Jar:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
 
-def environ(path: str, *, method: str = "GET", cookies: Mapping[str, str] | None = None,
-            headers: Mapping[str, str] | None = None, data: Any = None) -> dict:
+def environ(
+    path: str,
+    *,
+    method: str = "GET",
+    cookies: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    data: Any = None,
+) -> dict:
     """A complete WSGI environ, built once with Werkzeug and reused by copying."""
-    all_headers = {"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8",
-                   "Accept-Language": "en-US,en;q=0.9", **(headers or {})}
+    all_headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "text/html,*/*;q=0.8",
+        "Accept-Language": "en-US,en;q=0.9",
+        **(headers or {}),
+    }
     if cookies:
         all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    builder = EnvironBuilder(path=path, method=method, base_url=BASE_URL, headers=all_headers,
-                             data=data, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    builder = EnvironBuilder(
+        path=path,
+        method=method,
+        base_url=BASE_URL,
+        headers=all_headers,
+        data=data,
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
     try:
         return builder.get_environ()
     finally:
@@ -171,7 +189,7 @@ class SQLCounter:
     def _on_execute(self, conn, cursor, statement, *args, **kwargs) -> None:
         self.statements.append(statement)
 
-    def __enter__(self) -> "SQLCounter":
+    def __enter__(self) -> SQLCounter:
         event.listen(self.engine, "before_cursor_execute", self._on_execute)
         return self
 

@@ -6,6 +6,7 @@ for 60 s with ``ACCESS_TOKEN_TTL=5``. Throttling is off for the run (everyone si
 one address) and cookies go over plain HTTP. Prints req/s, p50/p95/p99, errors and people
 unexpectedly signed out, and writes them to bench/load-results.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +37,21 @@ def free_port() -> int:
 
 def site_environment(tmp: Path, ttl: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "FLASK_SECRET_KEY": secrets.token_urlsafe(32),
-        "FLASK_JWT_KEYS": json.dumps({"load": secrets.token_urlsafe(32)}),
-        "FLASK_JWT_ACTIVE_KID": "load",
-        "FLASK_ACCESS_TOKEN_TTL": str(ttl),
-        "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_COOKIE_SECURE": "false",
-        "FLASK_ALLOW_INSECURE_COOKIES": "true",
-        # Sign-in is set-up here, not what is measured: a cheaper argon2 for the 200 logins.
-        "FLASK_ARGON2_TIME_COST": "1",
-        "FLASK_ARGON2_MEMORY_COST": "8192",
-        "FLASK_ARGON2_PARALLELISM": "1",
-    })
+    env.update(
+        {
+            "FLASK_SECRET_KEY": secrets.token_urlsafe(32),
+            "FLASK_JWT_KEYS": json.dumps({"load": secrets.token_urlsafe(32)}),
+            "FLASK_JWT_ACTIVE_KID": "load",
+            "FLASK_ACCESS_TOKEN_TTL": str(ttl),
+            "FLASK_RATELIMIT_ENABLED": "false",
+            "FLASK_COOKIE_SECURE": "false",
+            "FLASK_ALLOW_INSECURE_COOKIES": "true",
+            # Sign-in is set-up here, not what is measured: a cheaper argon2 for the 200 logins.
+            "FLASK_ARGON2_TIME_COST": "1",
+            "FLASK_ARGON2_MEMORY_COST": "8192",
+            "FLASK_ARGON2_PARALLELISM": "1",
+        }
+    )
     if not os.environ.get("DATABASE_URL"):
         env["FLASK_SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'load.sqlite3'}"
     return env
@@ -58,9 +61,9 @@ def create_people(env: dict[str, str], count: int) -> list[str]:
     """The schema and ``count`` accounts, made before the workers start."""
     os.environ.update(env)
     from app import create_app
-    from app.extensions import db
-    from app.db.models import User, utc
     from app.accounts.passwords import get_passwords
+    from app.db.models import User, utc
+    from app.extensions import db
 
     app = create_app()
     run = secrets.token_hex(4)
@@ -68,7 +71,9 @@ def create_people(env: dict[str, str], count: int) -> list[str]:
     with app.app_context():
         password_hash = get_passwords().hash(PASSWORD)
         now = utc(time.time())
-        db.session.add_all(User(email=e, password_hash=password_hash, created_at=now) for e in emails)
+        db.session.add_all(
+            User(email=e, password_hash=password_hash, created_at=now) for e in emails
+        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -122,24 +127,58 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning",
-             "app:create_app()"],
-            cwd=ROOT, env=env, start_new_session=True,
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         )
         try:
             wait_until_up(url)
-            print(f"gunicorn ({args.workers} workers, {database}) on {url}; "
-                  f"{args.users} people for {args.seconds} s, ACCESS_TOKEN_TTL={args.ttl}",
-                  flush=True)
-            locust_env = dict(env, LOAD_EMAILS=str(tmp / "emails.txt"), LOAD_PASSWORD=PASSWORD,
-                              LOAD_REPORT=str(tmp / "counts.json"))
+            print(
+                f"gunicorn ({args.workers} workers, {database}) on {url}; "
+                f"{args.users} people for {args.seconds} s, ACCESS_TOKEN_TTL={args.ttl}",
+                flush=True,
+            )
+            locust_env = dict(
+                env,
+                LOAD_EMAILS=str(tmp / "emails.txt"),
+                LOAD_PASSWORD=PASSWORD,
+                LOAD_REPORT=str(tmp / "counts.json"),
+            )
             subprocess.run(
-                [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                 "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time",
-                 f"{args.seconds}s", "--host", url, "--only-summary", "--json-file",
-                 str(tmp / "locust"), "--loglevel", "WARNING", "--stop-timeout", "10"],
-                cwd=ROOT, env=locust_env, check=False,
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    str(ROOT / "bench" / "locustfile.py"),
+                    "--headless",
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(args.users),
+                    "--run-time",
+                    f"{args.seconds}s",
+                    "--host",
+                    url,
+                    "--only-summary",
+                    "--json-file",
+                    str(tmp / "locust"),
+                    "--loglevel",
+                    "WARNING",
+                    "--stop-timeout",
+                    "10",
+                ],
+                cwd=ROOT,
+                env=locust_env,
+                check=False,
             )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -155,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Load run",
         "",
-        f"`make load` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: gunicorn, "
+        f"`make load` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: gunicorn, "
         f"{args.workers} sync workers, {database}; locust (headless) on the same machine, "
         f"{args.users} people signed in with `ACCESS_TOKEN_TTL={args.ttl}`, each loading "
         f"`/account` in a loop with no pause for {args.seconds} s (127.0.0.1 only).",

@@ -4,6 +4,7 @@ With ``ACCESS_TOKEN_TTL=5`` every person's access token runs out every five seco
 loop keeps exercising the silent refresh. A response that sends a signed-in person to the
 login page is counted as an unexpected sign-out (and the person signs in again).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,15 @@ class Person(FastHttpUser):
         if match is None:
             return
         with self.client.post(
-            "/auth/login", name="sign in: POST /auth/login", allow_redirects=False,
+            "/auth/login",
+            name="sign in: POST /auth/login",
+            allow_redirects=False,
             catch_response=True,
             data={"csrf_token": match.group(1), "email": self.email, "password": PASSWORD},
         ) as response:
-            if response.status_code == 302 and response.headers.get("Location", "").endswith("/account"):
+            if response.status_code == 302 and response.headers.get("Location", "").endswith(
+                "/account"
+            ):
                 COUNTS["sign_ins"] += 1
                 response.success()
             else:

@@ -5,18 +5,19 @@ The table is filled with a bulk insert straight through sqlite3 (one transaction
 same signed-in person's silent refresh is timed at each size. The lookup goes through the
 unique index on ``token_hash``, so the cost should not grow with the table.
 """
+
 from __future__ import annotations
 
 import os
 import sqlite3
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .scenarios import RefreshChain, Series, measure
-from .subjects import Subject, gatehouse_app, gatehouse_sign_in, gatehouse_user, _warm
 from .harness import Jar
+from .scenarios import RefreshChain, Series, measure
+from .subjects import Subject, _warm, gatehouse_app, gatehouse_sign_in, gatehouse_user
 
 TOKENS_PER_SESSION = 10
 FILLER_USERS = 1000
@@ -30,7 +31,7 @@ def _stamp(dt: datetime) -> str:
 def fill(db_path: Path, start: int, stop: int) -> float:
     """Add refresh-token rows ``start..stop`` (and their sessions); returns seconds taken."""
     t0 = time.perf_counter()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     issued, expires = _stamp(now - timedelta(days=1)), _stamp(now + timedelta(days=13))
     replaced = _stamp(now - timedelta(hours=20))
     conn = sqlite3.connect(db_path)
@@ -41,7 +42,9 @@ def fill(db_path: Path, start: int, stop: int) -> float:
                 "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)",
                 [(f"filler{i}@example.com", "x", issued) for i in range(FILLER_USERS)],
             )
-        first_user = conn.execute("SELECT min(id) FROM users WHERE email LIKE 'filler%'").fetchone()[0]
+        first_user = conn.execute(
+            "SELECT min(id) FROM users WHERE email LIKE 'filler%'"
+        ).fetchone()[0]
         for lo in range(start, stop, BATCH):
             hi = min(stop, lo + BATCH)
             sessions = range(lo // TOKENS_PER_SESSION, (hi - 1) // TOKENS_PER_SESSION + 1)
@@ -54,9 +57,16 @@ def fill(db_path: Path, start: int, stop: int) -> float:
                 "INSERT INTO refresh_tokens (id, token_hash, session_id, user_id, issued_at, "
                 "expires_at, replaced_at, replaced_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (f"ft{i:09d}", os.urandom(32).hex(), f"fs{i // TOKENS_PER_SESSION:09d}",
-                     first_user + (i // TOKENS_PER_SESSION) % FILLER_USERS, issued, expires,
-                     replaced, f"ft{i + 1:09d}")
+                    (
+                        f"ft{i:09d}",
+                        os.urandom(32).hex(),
+                        f"fs{i // TOKENS_PER_SESSION:09d}",
+                        first_user + (i // TOKENS_PER_SESSION) % FILLER_USERS,
+                        issued,
+                        expires,
+                        replaced,
+                        f"ft{i + 1:09d}",
+                    )
                     for i in range(lo, hi)
                 ],
             )
@@ -71,8 +81,13 @@ def run(tmp: Path, sizes: list[int], rounds: int, per_round: int, log=print) -> 
     app = gatehouse_app(f"sqlite:///{db_path}")
     grant = gatehouse_sign_in(app, gatehouse_user(app))
     access_name, refresh_name = app.config["ACCESS_COOKIE_NAME"], app.config["REFRESH_COOKIE_NAME"]
-    subject = _warm(Subject("Gatehouse", app, Jar({access_name: grant.access_token,
-                                                   refresh_name: grant.refresh_token})))
+    subject = _warm(
+        Subject(
+            "Gatehouse",
+            app,
+            Jar({access_name: grant.access_token, refresh_name: grant.refresh_token}),
+        )
+    )
     chain = RefreshChain(subject, grant)
     chain.refresh = subject.jar.cookies[refresh_name]
     results = []
@@ -85,10 +100,12 @@ def run(tmp: Path, sizes: list[int], rounds: int, per_round: int, log=print) -> 
             chain.one()
         series = Series(f"{size:,}")
         measure([(series, chain.rounds(per_round))], rounds)
-        results.append({
-            "rows": size,
-            "cpu_us": statistics.median(s.cpu_us for s in series.samples),
-            "wall_us": statistics.median(s.wall_us for s in series.samples),
-            "build_s": took,
-        })
+        results.append(
+            {
+                "rows": size,
+                "cpu_us": statistics.median(s.cpu_us for s in series.samples),
+                "wall_us": statistics.median(s.wall_us for s in series.samples),
+                "build_s": took,
+            }
+        )
     return results

@@ -1,12 +1,13 @@
 """The timed scenarios: steady authenticated GETs, Gatehouse's silent refresh and
 Flask-JWT-Extended's expired-token recovery. Every figure is per request, in microseconds,
 as both CPU time of this process and wall-clock time."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
 
 from .harness import call, environ, loop_ns, timed_round, with_cookies
 from .peers.common import EMAIL
@@ -53,12 +54,21 @@ class RefreshChain:
         self.expired = expired_access_token(subject.app, grant)
         self.refresh = grant.refresh_token
         self.base = environ("/account")
-        self.session_cookie = {k: v for k, v in subject.jar.cookies.items()
-                               if k not in (self.access_name, self.refresh_name)}
+        self.session_cookie = {
+            k: v
+            for k, v in subject.jar.cookies.items()
+            if k not in (self.access_name, self.refresh_name)
+        }
 
     def one(self) -> tuple[int, int, str]:
-        env = with_cookies(self.base, {**self.session_cookie, self.access_name: self.expired,
-                                       self.refresh_name: self.refresh})
+        env = with_cookies(
+            self.base,
+            {
+                **self.session_cookie,
+                self.access_name: self.expired,
+                self.refresh_name: self.refresh,
+            },
+        )
         cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
         response = call(self.subject.app, env)
         wall, cpu = time.perf_counter_ns() - wall0, time.process_time_ns() - cpu0
@@ -89,13 +99,20 @@ class JwtRecovery:
 
         self.subject = subject
         with subject.app.app_context():
-            self.expired = create_access_token(identity="1", additional_claims={"email": EMAIL},
-                                               expires_delta=timedelta(seconds=-60))
+            self.expired = create_access_token(
+                identity="1",
+                additional_claims={"email": EMAIL},
+                expires_delta=timedelta(seconds=-60),
+            )
         cookies = dict(subject.jar.cookies)
         cookies["access_token_cookie"] = self.expired
         self.expired_get = environ("/account", cookies=cookies)
-        self.refresh_post = environ("/auth/refresh", method="POST", cookies=cookies,
-                                    headers={"X-CSRF-TOKEN": cookies["csrf_refresh_token"]})
+        self.refresh_post = environ(
+            "/auth/refresh",
+            method="POST",
+            cookies=cookies,
+            headers={"X-CSRF-TOKEN": cookies["csrf_refresh_token"]},
+        )
         self.retry_base = environ("/account")
         self.cookies = cookies
 
@@ -117,8 +134,9 @@ class JwtRecovery:
         new_access = refreshed.set_cookies().get("access_token_cookie")
         if refreshed.status != 200 or not new_access:
             raise SystemExit(f"JWT-Extended: POST /auth/refresh answered {refreshed.status}")
-        retry_env = with_cookies(self.retry_base, {**self.cookies,
-                                                   "access_token_cookie": new_access})
+        retry_env = with_cookies(
+            self.retry_base, {**self.cookies, "access_token_cookie": new_access}
+        )
         check_account(timed(retry_env), "JWT-Extended retry")
         return cpu, wall
 

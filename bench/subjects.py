@@ -4,16 +4,17 @@ Every subject ends in the same steady state: the jar holds whatever cookies a br
 hold after signing in and loading ``/account`` once (including Flask's session cookie for the
 CSRF token), so the timed requests set no new cookies.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
 from .harness import Jar, Response, call, environ
-from .peers import floor, flask_login_peer, jwt_extended_peer
+from .peers import flask_login_peer, floor, jwt_extended_peer
 from .peers.common import EMAIL, PASSWORD, USER_ID
 
 GATEHOUSE_KEY = "bench-signing-key-" + "k" * 40
@@ -43,13 +44,16 @@ def _warm(subject: Subject) -> Subject:
     again = call(subject.app, subject.account_environ())
     check_account(again, subject.name)
     if again.set_cookies():
-        raise SystemExit(f"{subject.name}: steady-state request still sets {list(again.set_cookies())}")
+        raise SystemExit(
+            f"{subject.name}: steady-state request still sets {list(again.set_cookies())}"
+        )
     return subject
 
 
 # --- peers -------------------------------------------------------------------------------
 
 # Every peer reads the page's data from Gatehouse's database file (``database_uri``).
+
 
 def _engine(app: Flask):
     from app.extensions import db
@@ -66,8 +70,11 @@ def floor_subject(database_uri: str) -> Subject:
 def flask_login_subject(database_uri: str) -> Subject:
     app = flask_login_peer.create_app(database_uri)
     jar = Jar()
-    jar.update(call(app, environ("/auth/login", method="POST",
-                                 data={"email": EMAIL, "password": PASSWORD})))
+    jar.update(
+        call(
+            app, environ("/auth/login", method="POST", data={"email": EMAIL, "password": PASSWORD})
+        )
+    )
     return _warm(Subject("Flask-Login + Flask-SQLAlchemy", app, jar, _engine(app)))
 
 
@@ -79,6 +86,7 @@ def jwt_extended_subject(database_uri: str) -> Subject:
 
 
 # --- Gatehouse ---------------------------------------------------------------------------
+
 
 def gatehouse_config(database_uri: str, **overrides) -> dict:
     """The project's defaults, with a throw-away database and fixed keys.
@@ -107,57 +115,85 @@ def gatehouse_app(database_uri: str, **overrides) -> Flask:
 
 # What the account page's "Recent activity" shows for the benchmark's person: the same rows
 # in every database, with fixed times, so every app prints the same page.
-ACTIVITY_START = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+ACTIVITY_START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 ACTIVITY = (
-    ("register", "203.0.113.7",
-     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
-    ("login", "203.0.113.7",
-     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
-    ("login_failed", "198.51.100.23",
-     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/131.0.0.0 Safari/537.36"),
-    ("login", "198.51.100.24",
-     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
-    ("password_changed", "203.0.113.7",
-     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
-    ("logout", "198.51.100.24",
-     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+    (
+        "register",
+        "203.0.113.7",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+    ),
+    (
+        "login",
+        "203.0.113.7",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+    ),
+    (
+        "login_failed",
+        "198.51.100.23",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36",
+    ),
+    (
+        "login",
+        "198.51.100.24",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    ),
+    (
+        "password_changed",
+        "203.0.113.7",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+    ),
+    (
+        "logout",
+        "198.51.100.24",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    ),
 )
 
 
 def gatehouse_user(app: Flask, email: str = EMAIL, *, activity: bool = True) -> int:
     """The benchmark's person: email confirmed, with the fixed activity history."""
-    from app.extensions import db
-    from app.db.models import SecurityEvent, User
     from app.accounts.passwords import get_passwords
+    from app.db.models import SecurityEvent, User
+    from app.extensions import db
 
     with app.app_context():
-        user = User(email=email, password_hash=get_passwords().hash(PASSWORD),
-                    created_at=ACTIVITY_START, email_confirmed_at=ACTIVITY_START)
+        user = User(
+            email=email,
+            password_hash=get_passwords().hash(PASSWORD),
+            created_at=ACTIVITY_START,
+            email_confirmed_at=ACTIVITY_START,
+        )
         db.session.add(user)
         db.session.flush()
         if activity:
             for minutes, (kind, ip, agent) in enumerate(ACTIVITY):
-                db.session.add(SecurityEvent(
-                    user_id=user.id, kind=kind, ip=ip, user_agent=agent, session_id=None,
-                    created_at=ACTIVITY_START + timedelta(days=minutes, minutes=7 * minutes)))
+                db.session.add(
+                    SecurityEvent(
+                        user_id=user.id,
+                        kind=kind,
+                        ip=ip,
+                        user_agent=agent,
+                        session_id=None,
+                        created_at=ACTIVITY_START + timedelta(days=minutes, minutes=7 * minutes),
+                    )
+                )
         db.session.commit()
         return user.id
 
 
 def gatehouse_sign_in(app: Flask, user_id: int, *, persistent: bool = True):
     """A new login session, as the login form would start it; returns the Grant."""
+    from app.db.models import User
+    from app.extensions import db
     from app.sessions import store as session_store
     from app.sessions.authority import get_authority
-    from app.extensions import db
-    from app.db.models import User
 
     with app.test_request_context("/auth/login", method="POST"):
         user = db.session.get(User, user_id)
-        grant = session_store.start_session(user, authority=get_authority(),
-                                            persistent=persistent)
+        grant = session_store.start_session(user, authority=get_authority(), persistent=persistent)
         db.session.remove()
         return grant
 
@@ -174,9 +210,14 @@ def expired_access_token(app: Flask, grant) -> str:
     with app.app_context():
         authority = get_authority()
         past = time.time() - 2 * authority.access_ttl
-        token, _ = authority.mint(TokenType.ACCESS, user_id=grant.user_id,
-                                  session_id=grant.session_id, now=past,
-                                  not_after=grant.session_expires_at, extra={"email": grant.email})
+        token, _ = authority.mint(
+            TokenType.ACCESS,
+            user_id=grant.user_id,
+            session_id=grant.session_id,
+            now=past,
+            not_after=grant.session_expires_at,
+            extra={"email": grant.email},
+        )
         return token
 
 

@@ -3,6 +3,7 @@ that sign up, log in and log out through the real forms (CSRF included).
 
 The database is a SQLite file per test or, when ``TEST_DATABASE_URL`` is set, a PostgreSQL
 database of this run's own, emptied after every test (see tests/databases.py)."""
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,9 @@ def _run_database():
             pass
     except OperationalError as error:
         shown = make_url(server).render_as_string(hide_password=True)
-        pytest.exit(f"{databases.ENV_VAR} is set but {shown} cannot be reached: "
-                    f"{error.orig}", returncode=3)
+        pytest.exit(
+            f"{databases.ENV_VAR} is set but {shown} cannot be reached: {error.orig}", returncode=3
+        )
     with databases.run_database(server) as url:
         _DATABASE["schemas"] = databases.SchemaFactory(url)
         yield url
@@ -181,10 +183,15 @@ class AuthActions:
 
     def register(self, email="person@example.com", password=PASSWORD, confirm=None):
         page = self._client.get("/auth/register")
-        return self._client.post("/auth/register", data={
-            "csrf_token": csrf_token(page.text), "email": email, "password": password,
-            "confirm": password if confirm is None else confirm,
-        })
+        return self._client.post(
+            "/auth/register",
+            data={
+                "csrf_token": csrf_token(page.text),
+                "email": email,
+                "password": password,
+                "confirm": password if confirm is None else confirm,
+            },
+        )
 
     def login(self, email="person@example.com", password=PASSWORD, remember=False, next=None):
         page = self._client.get("/auth/login" + (f"?next={next}" if next is not None else ""))
@@ -229,8 +236,9 @@ def count_sql(app):
     event.remove(engine, "before_cursor_execute", counter)
 
 
-def request_with(client, path="/account", *, access=None, refresh=None, headers=None,
-                 method="GET"):
+def request_with(
+    client, path="/account", *, access=None, refresh=None, headers=None, method="GET"
+):
     """One request carrying exactly these token cookies (None: cookie absent)."""
     fresh = client.application.test_client()
     if access is not None:

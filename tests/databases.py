@@ -8,12 +8,13 @@ and migrating a schema per test costs far more than a TRUNCATE); a test that nee
 empty, unmigrated database asks for a schema of its own. A schema is selected through
 ``search_path`` in the URL, so a subprocess such as gunicorn can use the same URL.
 """
+
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -55,7 +56,8 @@ class SchemaFactory:
     def __init__(self, database_url: URL) -> None:
         self.database_url = database_url
         self._engine = create_engine(
-            database_url, pool_size=1,
+            database_url,
+            pool_size=1,
             connect_args={"options": "-csynchronous_commit=off"},
         )
         self.shared_schema, self.shared_url = self._new_schema()
@@ -72,18 +74,23 @@ class SchemaFactory:
         with self._engine.connect() as conn, conn.begin():
             conn.execute(text(f'SET LOCAL search_path = "{self.shared_schema}"'))
             conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-            present = set(conn.scalars(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
-                {"schema": self.shared_schema},
-            ))
+            present = set(
+                conn.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                    {"schema": self.shared_schema},
+                )
+            )
             for table in reversed(metadata.sorted_tables):
                 if table.name in present:
                     conn.execute(table.delete())
             # Ids start at 1 again, as in a new SQLite file.
-            conn.execute(text(
-                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
-                "FROM pg_sequences WHERE schemaname = :schema"
-            ), {"schema": self.shared_schema})
+            conn.execute(
+                text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                    "FROM pg_sequences WHERE schemaname = :schema"
+                ),
+                {"schema": self.shared_schema},
+            )
 
     def _new_schema(self) -> tuple[str, str]:
         schema = "t_" + secrets.token_hex(6)

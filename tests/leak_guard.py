@@ -11,6 +11,7 @@ itself. Log records are collected by one handler on the root logger at level DEB
 Checking is a single regular-expression scan for JWT-shaped strings per captured text, plus a
 substring test for each password of the current test, so it costs little.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,10 +56,14 @@ class LeakGuard:
             else:
                 texts.append((f"{request.path} header {name}", value))
         if not (response.is_streamed or response.direct_passthrough):
-            texts.append((f"{request.path} body",
-                          response.get_data().decode("utf-8", errors="replace")))
-        passwords = {value for value in _submitted_passwords()
-                     if isinstance(value, str) and len(value) >= MIN_SECRET_PASSWORD}
+            texts.append(
+                (f"{request.path} body", response.get_data().decode("utf-8", errors="replace"))
+            )
+        passwords = {
+            value
+            for value in _submitted_passwords()
+            if isinstance(value, str) and len(value) >= MIN_SECRET_PASSWORD
+        }
         with self._lock:
             self.capture.texts.extend(texts)
             self.capture.passwords.update(passwords)
@@ -86,8 +91,9 @@ class LeakGuard:
             capture, self.capture = self.capture, Capture()
         return capture
 
-    def leaks(self, capture: Capture, *, tokens: bool = True, passwords: bool = True,
-              hashes: bool = True) -> list[str]:
+    def leaks(
+        self, capture: Capture, *, tokens: bool = True, passwords: bool = True, hashes: bool = True
+    ) -> list[str]:
         found = []
         for where, text in capture.texts:
             if tokens:

@@ -2,6 +2,7 @@
 
 Test modules import the fixtures they need (``from .mailbox import smtpd  # noqa: F401``).
 """
+
 from __future__ import annotations
 
 import re
@@ -74,5 +75,10 @@ def smtpd():
 
 
 def mail_config(port: int, **extra) -> dict:
-    return {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-            "MAIL_TIMEOUT": 5, **extra}
+    return {
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_TIMEOUT": 5,
+        **extra,
+    }

@@ -1,4 +1,5 @@
 """Recent activity on /account: the last 20 security events, newest first, with IP and browser."""
+
 from __future__ import annotations
 
 import re
@@ -31,10 +32,15 @@ def test_a_refresh_is_not_listed_but_account_changes_are(app, client, auth):
     _, refresh = auth.tokens()
     request_with(client, "/", refresh=refresh)
     page = client.get("/account/password")
-    client.post("/account/password", data={
-        "csrf_token": csrf_token(page.text), "current_password": "correct-horse-battery-staple",
-        "new_password": "gravel-orchid-lantern-quietly",
-        "confirm": "gravel-orchid-lantern-quietly"})
+    client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "current_password": "correct-horse-battery-staple",
+            "new_password": "gravel-orchid-lantern-quietly",
+            "confirm": "gravel-orchid-lantern-quietly",
+        },
+    )
     page = client.get("/account/sessions")
     client.post("/account/sessions/revoke-others", data={"csrf_token": csrf_token(page.text)})
     kinds = ROW_RE.findall(client.get("/account").text)

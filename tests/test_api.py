@@ -1,5 +1,6 @@
 """The JSON API: tokens for a password, refresh with rotation/grace/reuse, logout, the
 account and its sessions; Bearer header only, no cookies read or set, JSON errors."""
+
 from __future__ import annotations
 
 import logging
@@ -9,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.api.openapi import openapi_document
-from app.extensions import db
-from app.db.models import LoginSession, RefreshToken, SecurityEvent
 from app.accounts.passwords import Passwords
+from app.api.openapi import openapi_document
+from app.db.models import LoginSession, RefreshToken, SecurityEvent
+from app.extensions import db
 from app.sessions.tokens import hash_token
 
 from .conftest import PASSWORD, AuthActions, base_config
@@ -91,8 +92,9 @@ def session_row(app, sid) -> LoginSession:
 
 def sid_of(app, token: str) -> str:
     with app.app_context():
-        return db.session.scalar(select(RefreshToken.session_id).where(
-            RefreshToken.token_hash == hash_token(token)))
+        return db.session.scalar(
+            select(RefreshToken.session_id).where(RefreshToken.token_hash == hash_token(token))
+        )
 
 
 def assert_error(response, status, code, challenge=None):
@@ -104,6 +106,7 @@ def assert_error(response, status, code, challenge=None):
 
 
 # --- POST /api/auth/token -------------------------------------------------------------------
+
 
 def test_token_for_email_and_password(app, api, users, clock):
     response = api.token(" Person@Example.COM ")
@@ -159,34 +162,56 @@ def test_no_csrf_token_is_needed_while_the_site_still_demands_one(client, api, u
     assert api.token().status_code == 200
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"data": "not json", "content_type": "application/json"},
-    {"data": '{"email": "person@example.com", "password"', "content_type": "application/json"},
-    {"json": ["person@example.com", PASSWORD]},
-    {"json": {"email": "person@example.com"}},
-    {"json": {"email": "", "password": PASSWORD}},
-    {"json": {"email": 5, "password": PASSWORD}},
-    {"json": {"email": ["person@example.com"], "password": PASSWORD}},
-    {"json": {"email": "person@example.com", "password": None}},
-    {"data": f"email=person%40example.com&password={PASSWORD}",
-     "content_type": "application/x-www-form-urlencoded"},
-    {"data": '{"email": "person@example.com"}', "content_type": "text/plain"},
-    {},
-    {"data": "[" * 100_000, "content_type": "application/json"},
-], ids=["garbage", "truncated", "array", "missing", "empty", "number", "list", "null", "form",
-        "text-plain", "no-body", "too-deep"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"data": "not json", "content_type": "application/json"},
+        {"data": '{"email": "person@example.com", "password"', "content_type": "application/json"},
+        {"json": ["person@example.com", PASSWORD]},
+        {"json": {"email": "person@example.com"}},
+        {"json": {"email": "", "password": PASSWORD}},
+        {"json": {"email": 5, "password": PASSWORD}},
+        {"json": {"email": ["person@example.com"], "password": PASSWORD}},
+        {"json": {"email": "person@example.com", "password": None}},
+        {
+            "data": f"email=person%40example.com&password={PASSWORD}",
+            "content_type": "application/x-www-form-urlencoded",
+        },
+        {"data": '{"email": "person@example.com"}', "content_type": "text/plain"},
+        {},
+        {"data": "[" * 100_000, "content_type": "application/json"},
+    ],
+    ids=[
+        "garbage",
+        "truncated",
+        "array",
+        "missing",
+        "empty",
+        "number",
+        "list",
+        "null",
+        "form",
+        "text-plain",
+        "no-body",
+        "too-deep",
+    ],
+)
 def test_token_bad_bodies_get_400_json(api, users, kwargs):
     response = api.request("POST", "/api/auth/token", **kwargs)
     assert_error(response, 400, "invalid_request")
 
 
 @pytest.mark.parametrize("path", ["/api/auth/refresh", "/api/auth/logout"])
-@pytest.mark.parametrize("kwargs", [
-    {"data": "{", "content_type": "application/json"},
-    {"json": {}},
-    {"json": {"refresh_token": 42}},
-    {"data": "refresh_token=x", "content_type": "application/x-www-form-urlencoded"},
-], ids=["garbage", "missing", "number", "form"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"data": "{", "content_type": "application/json"},
+        {"json": {}},
+        {"json": {"refresh_token": 42}},
+        {"data": "refresh_token=x", "content_type": "application/x-www-form-urlencoded"},
+    ],
+    ids=["garbage", "missing", "number", "form"],
+)
 def test_refresh_and_logout_bad_bodies_get_400_json(api, path, kwargs):
     assert_error(api.request("POST", path, **kwargs), 400, "invalid_request")
 
@@ -199,18 +224,29 @@ def test_odd_emails_are_just_wrong_credentials(api, users):
 def test_wrong_method_unknown_path_and_huge_body_answer_json(api):
     assert_error(api.request("GET", "/api/auth/token"), 405, "method_not_allowed")
     assert_error(api.request("GET", "/api/nothing-here"), 404, "not_found")
-    huge = api.request("POST", "/api/auth/token", data=b"{" + b" " * 2_000_000 + b"}",
-                       content_type="application/json")
+    huge = api.request(
+        "POST",
+        "/api/auth/token",
+        data=b"{" + b" " * 2_000_000 + b"}",
+        content_type="application/json",
+    )
     assert_error(huge, 413, "too_large")
 
 
 # --- throttling ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def throttled(tmp_path, clock):
-    app = create_app(base_config(tmp_path, clock, RATELIMIT_ENABLED=True,
-                                 LOGIN_LIMIT_PER_EMAIL="3 per 15 minutes",
-                                 LOGIN_LIMIT_PER_ADDRESS="6 per 15 minutes"))
+    app = create_app(
+        base_config(
+            tmp_path,
+            clock,
+            RATELIMIT_ENABLED=True,
+            LOGIN_LIMIT_PER_EMAIL="3 per 15 minutes",
+            LOGIN_LIMIT_PER_ADDRESS="6 per 15 minutes",
+        )
+    )
     actions = AuthActions(app.test_client())
     actions.register(EMAIL)
     actions.logout()
@@ -245,11 +281,16 @@ def test_per_address_limit_covers_many_emails(throttled):
 
 def test_odd_bodies_are_4xx_before_the_throttle_counts_them(throttled):
     _, api, _ = throttled
-    deep = api.request("POST", "/api/auth/token", data="[" * 100_000,
-                       content_type="application/json")
+    deep = api.request(
+        "POST", "/api/auth/token", data="[" * 100_000, content_type="application/json"
+    )
     assert_error(deep, 400, "invalid_request")
-    huge = api.request("POST", "/api/auth/token", data=b"{" + b" " * 2_000_000 + b"}",
-                       content_type="application/json")
+    huge = api.request(
+        "POST",
+        "/api/auth/token",
+        data=b"{" + b" " * 2_000_000 + b"}",
+        content_type="application/json",
+    )
     assert_error(huge, 413, "too_large")
     for _ in range(3):
         assert api.token(EMAIL, "wrong-password-x").status_code == 401
@@ -266,6 +307,7 @@ def test_form_and_api_share_one_budget(throttled):
 
 # --- POST /api/auth/refresh ----------------------------------------------------------------
 
+
 def test_refresh_rotates_the_pair(app, api, users, clock):
     first = api.login()
     clock.advance(61)  # the access token has run out
@@ -277,10 +319,16 @@ def test_refresh_rotates_the_pair(app, api, users, clock):
     assert second["refresh_token"] not in (None, first["refresh_token"])
     assert api.me(second["access_token"]).json["email"] == EMAIL
     with app.app_context():
-        old = db.session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hash_token(first["refresh_token"])))
-        new = db.session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hash_token(second["refresh_token"])))
+        old = db.session.scalar(
+            select(RefreshToken).where(
+                RefreshToken.token_hash == hash_token(first["refresh_token"])
+            )
+        )
+        new = db.session.scalar(
+            select(RefreshToken).where(
+                RefreshToken.token_hash == hash_token(second["refresh_token"])
+            )
+        )
         assert old.replaced_by == new.id and new.session_id == old.session_id
 
 
@@ -329,8 +377,9 @@ def test_unusable_refresh_tokens_get_401(api, users, clock, which):
     }[which]
     if which == "expired":
         clock.advance(601)
-    assert_error(api.refresh(sent), 401, "invalid_grant",
-                 'Bearer realm="gatehouse", error="invalid_grant"')
+    assert_error(
+        api.refresh(sent), 401, "invalid_grant", 'Bearer realm="gatehouse", error="invalid_grant"'
+    )
 
 
 def test_a_browser_session_can_be_refreshed_through_the_api(api, auth):
@@ -341,6 +390,7 @@ def test_a_browser_session_can_be_refreshed_through_the_api(api, auth):
 
 
 # --- POST /api/auth/logout -----------------------------------------------------------------
+
 
 def test_logout_ends_the_session(app, api, users):
     tokens = api.login()
@@ -377,20 +427,30 @@ def test_logout_with_an_expired_refresh_token_still_ends_its_session(app, api, u
 
 # --- GET /api/me ----------------------------------------------------------------------------
 
+
 def test_me_with_a_bearer_token(api, users, clock):
     response = api.me(api.login()["access_token"])
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    assert response.json == {"id": 1, "email": EMAIL,
-                             "created_at": "2027-01-15T08:00:00Z"}  # FakeClock's start
+    assert response.json == {
+        "id": 1,
+        "email": EMAIL,
+        "created_at": "2027-01-15T08:00:00Z",
+    }  # FakeClock's start
 
 
-@pytest.mark.parametrize("header,code,challenge", [
-    (None, "unauthorized", 'Bearer realm="gatehouse"'),
-    ("Bearer not.a.jwt", "invalid_token", 'Bearer realm="gatehouse", error="invalid_token"'),
-    ("Basic cGVyc29uOnB3", "invalid_request",
-     'Bearer realm="gatehouse", error="invalid_request"'),
-    ("Bearer", "invalid_request", 'Bearer realm="gatehouse", error="invalid_request"'),
-])
+@pytest.mark.parametrize(
+    "header,code,challenge",
+    [
+        (None, "unauthorized", 'Bearer realm="gatehouse"'),
+        ("Bearer not.a.jwt", "invalid_token", 'Bearer realm="gatehouse", error="invalid_token"'),
+        (
+            "Basic cGVyc29uOnB3",
+            "invalid_request",
+            'Bearer realm="gatehouse", error="invalid_request"',
+        ),
+        ("Bearer", "invalid_request", 'Bearer realm="gatehouse", error="invalid_request"'),
+    ],
+)
 @pytest.mark.parametrize("path", ["/api/me", "/api/sessions"])
 def test_missing_or_bad_authorization_gets_401_json(api, path, header, code, challenge):
     headers = {"Authorization": header} if header is not None else {}
@@ -405,6 +465,7 @@ def test_refresh_token_as_bearer_and_expired_access_token_are_refused(api, users
 
 
 # --- no cookies ------------------------------------------------------------------------------
+
 
 def test_token_cookies_do_not_authenticate_the_api(app, client, auth):
     auth.register(EMAIL)  # the browser now holds both token cookies
@@ -422,12 +483,14 @@ def test_api_neither_refreshes_nor_expires_cookies(app, client, auth, clock):
     response = client.get("/api/me")
     assert response.status_code == 401 and response.headers.getlist("Set-Cookie") == []
     with app.app_context():
-        row = db.session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hash_token(refresh)))
+        row = db.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_token(refresh))
+        )
         assert row.replaced_at is None  # the refresh cookie was not even looked at
     tokens = Api(app).login()
-    with_cookies = client.get("/api/me?lang=ko",
-                              headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    with_cookies = client.get(
+        "/api/me?lang=ko", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
     assert with_cookies.status_code == 200
     assert with_cookies.headers.getlist("Set-Cookie") == []  # not even the language cookie
 
@@ -446,6 +509,7 @@ def test_bearer_authentication_itself_runs_no_sql(client, api, users, count_sql)
 
 # --- GET /api/sessions, DELETE /api/sessions/<sid> -----------------------------------------
 
+
 def test_sessions_lists_the_accounts_active_sessions(app, api, users, clock):
     older = api.login()
     clock.advance(30)
@@ -456,8 +520,10 @@ def test_sessions_lists_the_accounts_active_sessions(app, api, users, clock):
     ended = api.login()
     api.logout(ended["refresh_token"])
     listed = api.sessions(newer["access_token"])
-    assert [s["id"] for s in listed] == [sid_of(app, newer["refresh_token"]),
-                                         sid_of(app, older["refresh_token"])]
+    assert [s["id"] for s in listed] == [
+        sid_of(app, newer["refresh_token"]),
+        sid_of(app, older["refresh_token"]),
+    ]
     assert [s["current"] for s in listed] == [True, False]
     first, second = listed
     assert first["created_at"] == first["last_seen_at"] == "2027-01-15T08:00:35Z"
@@ -471,7 +537,8 @@ def test_idle_sessions_are_not_listed(app, api, users, clock):
     clock.advance(601)
     fresh = api.login()
     assert [s["id"] for s in api.sessions(fresh["access_token"])] == [
-        sid_of(app, fresh["refresh_token"])]
+        sid_of(app, fresh["refresh_token"])
+    ]
     assert api.refresh(idle["refresh_token"]).status_code == 401
 
 
@@ -493,8 +560,9 @@ def test_someone_elses_session_is_not_found_and_stays(app, api, users):
     theirs = api.login(OTHER)
     sid = sid_of(app, theirs["refresh_token"])
     response = api.request("DELETE", f"/api/sessions/{sid}", token=mine["access_token"])
-    unknown = api.request("DELETE", "/api/sessions/AAAAAAAAAAAAAAAAAAAAAA",
-                          token=mine["access_token"])
+    unknown = api.request(
+        "DELETE", "/api/sessions/AAAAAAAAAAAAAAAAAAAAAA", token=mine["access_token"]
+    )
     assert_error(response, 404, "not_found")
     assert response.json == unknown.json  # no hint that the id exists
     assert api.refresh(theirs["refresh_token"]).status_code == 200
@@ -516,6 +584,7 @@ def test_ending_a_session_needs_a_bearer_token(app, api, users):
 
 # --- /api/openapi.json -----------------------------------------------------------------------
 
+
 def test_openapi_document_describes_every_operation(api):
     response = api.request("GET", "/api/openapi.json")
     assert response.status_code == 200 and response.json == openapi_document()
@@ -523,13 +592,20 @@ def test_openapi_document_describes_every_operation(api):
     assert document["openapi"].startswith("3.1")
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
     assert operations == {
-        ("/api/auth/token", "post"), ("/api/auth/refresh", "post"),
-        ("/api/auth/logout", "post"), ("/api/me", "get"), ("/api/sessions", "get"),
-        ("/api/sessions/{sid}", "delete"), ("/api/openapi.json", "get"),
+        ("/api/auth/token", "post"),
+        ("/api/auth/refresh", "post"),
+        ("/api/auth/logout", "post"),
+        ("/api/me", "get"),
+        ("/api/sessions", "get"),
+        ("/api/sessions/{sid}", "delete"),
+        ("/api/openapi.json", "get"),
     }
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         **document["components"]["securitySchemes"]["bearerAuth"],
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
     for path, method in operations:
         assert "500" not in document["paths"][path][method]["responses"]
     assert '"cookie"' not in response.text  # no operation takes a cookie

@@ -5,6 +5,7 @@ token) must never get a 5xx, and every response must match the documented status
 headers and schemas. Real sign-in, refresh and logout answers are checked against the same
 document too, since random data never finds a valid password or token.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -44,8 +45,9 @@ def _remove_instance():
 def tokens() -> dict:
     client = APP.test_client()
     AuthActions(client).register(EMAIL)
-    response = APP.test_client().post("/api/auth/token",
-                                      json={"email": EMAIL, "password": PASSWORD})
+    response = APP.test_client().post(
+        "/api/auth/token", json={"email": EMAIL, "password": PASSWORD}
+    )
     assert response.status_code == 200
     return response.json
 
@@ -57,9 +59,17 @@ def test_the_document_is_valid_openapi_3_1():
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_no_server_error_and_every_answer_matches_the_document(case, tokens):
     case.call_and_validate(headers={"Authorization": f"Bearer {tokens['access_token']}"})
 
@@ -84,26 +94,62 @@ def test_real_answers_match_the_document(app, auth, clock):
     def bearer(token):
         return {"Authorization": f"Bearer {token}"}
 
-    first = check("/api/auth/token", "POST", client.post(
-        "/api/auth/token", json={"email": EMAIL, "password": PASSWORD}), 200).json
-    check("/api/auth/token", "POST", client.post(
-        "/api/auth/token", json={"email": EMAIL, "password": "wrong-password-x"}), 401)
-    second = check("/api/auth/refresh", "POST", client.post(
-        "/api/auth/refresh", json={"refresh_token": first["refresh_token"]}), 200).json
-    grace = check("/api/auth/refresh", "POST", client.post(
-        "/api/auth/refresh", json={"refresh_token": first["refresh_token"]}), 200).json
+    first = check(
+        "/api/auth/token",
+        "POST",
+        client.post("/api/auth/token", json={"email": EMAIL, "password": PASSWORD}),
+        200,
+    ).json
+    check(
+        "/api/auth/token",
+        "POST",
+        client.post("/api/auth/token", json={"email": EMAIL, "password": "wrong-password-x"}),
+        401,
+    )
+    second = check(
+        "/api/auth/refresh",
+        "POST",
+        client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]}),
+        200,
+    ).json
+    grace = check(
+        "/api/auth/refresh",
+        "POST",
+        client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]}),
+        200,
+    ).json
     assert grace["refresh_token"] is None
     check("/api/me", "GET", client.get("/api/me", headers=bearer(second["access_token"])), 200)
-    listed = check("/api/sessions", "GET", client.get(
-        "/api/sessions", headers=bearer(second["access_token"])), 200).json["sessions"]
+    listed = check(
+        "/api/sessions",
+        "GET",
+        client.get("/api/sessions", headers=bearer(second["access_token"])),
+        200,
+    ).json["sessions"]
     other = next(s["id"] for s in listed if not s["current"])
-    check("/api/sessions/{sid}", "DELETE", client.delete(
-        f"/api/sessions/{other}", headers=bearer(second["access_token"])), 204)
-    check("/api/auth/logout", "POST", client.post(
-        "/api/auth/logout", json={"refresh_token": second["refresh_token"]}), 204)
+    check(
+        "/api/sessions/{sid}",
+        "DELETE",
+        client.delete(f"/api/sessions/{other}", headers=bearer(second["access_token"])),
+        204,
+    )
+    check(
+        "/api/auth/logout",
+        "POST",
+        client.post("/api/auth/logout", json={"refresh_token": second["refresh_token"]}),
+        204,
+    )
     clock.advance(11)
-    check("/api/auth/refresh", "POST", client.post(
-        "/api/auth/refresh", json={"refresh_token": second["refresh_token"]}), 401)
+    check(
+        "/api/auth/refresh",
+        "POST",
+        client.post("/api/auth/refresh", json={"refresh_token": second["refresh_token"]}),
+        401,
+    )
     operations = {(path, method.lower()) for path, method, _ in seen}
-    assert operations == {(path, method) for path, item in openapi_document()["paths"].items()
-                          for method in item if path != "/api/openapi.json"}
+    assert operations == {
+        (path, method)
+        for path, item in openapi_document()["paths"].items()
+        for method in item
+        if path != "/api/openapi.json"
+    }

@@ -1,11 +1,12 @@
 """Sign-up, login and logout through the forms, as a browser uses them."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import LoginSession, RefreshToken, User
+from app.extensions import db
 
 from .conftest import PASSWORD, csrf_token, parse_set_cookies, request_with
 
@@ -34,14 +35,18 @@ def test_register_stores_email_lower_cased_and_password_hashed(app, auth):
         assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
 
 
-@pytest.mark.parametrize("email,password,confirm,reason", [
-    ("not-an-email", PASSWORD, PASSWORD, "valid email"),
-    ("a@example.com", "short", "short", "at least 8"),
-    ("a@example.com", PASSWORD, PASSWORD + "x", "do not match"),
-    ("", PASSWORD, PASSWORD, "Enter your email"),
-])
-def test_register_rejects_bad_input_with_a_reason_and_creates_nothing(app, auth, email, password,
-                                                                     confirm, reason):
+@pytest.mark.parametrize(
+    "email,password,confirm,reason",
+    [
+        ("not-an-email", PASSWORD, PASSWORD, "valid email"),
+        ("a@example.com", "short", "short", "at least 8"),
+        ("a@example.com", PASSWORD, PASSWORD + "x", "do not match"),
+        ("", PASSWORD, PASSWORD, "Enter your email"),
+    ],
+)
+def test_register_rejects_bad_input_with_a_reason_and_creates_nothing(
+    app, auth, email, password, confirm, reason
+):
     response = auth.register(email, password, confirm)
     assert response.status_code == 200 and reason in response.text
     assert "access_token" not in parse_set_cookies(response)
@@ -52,6 +57,7 @@ def test_duplicate_email_in_any_case_is_refused(app, client, auth):
     auth.register("dup@example.com")
     other = client.application.test_client()
     from .conftest import AuthActions
+
     response = AuthActions(other).register("DUP@example.com")
     assert response.status_code == 200 and "already exists" in response.text
     assert count(app, User) == 1
@@ -85,11 +91,21 @@ def test_login_follows_a_safe_next(auth, target):
     assert response.location == target
 
 
-@pytest.mark.parametrize("evil", [
-    "https://evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
-    "javascript:alert(1)", " //evil.example", "///evil.example", "http:/evil.example",
-    "/\tevil", "data:text/html,x",
-])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        " //evil.example",
+        "///evil.example",
+        "http:/evil.example",
+        "/\tevil",
+        "data:text/html,x",
+    ],
+)
 def test_login_ignores_an_unsafe_next(auth, evil):
     auth.register("person@example.com")
     auth.logout()
@@ -150,8 +166,9 @@ def test_logout_deletes_rows_and_expires_both_cookies(app, client, auth):
     assert request_with(client, refresh=refresh).status_code == 302
 
 
-def test_logout_with_only_the_refresh_cookie_ends_the_session_and_reissues_nothing(app, client,
-                                                                                    auth):
+def test_logout_with_only_the_refresh_cookie_ends_the_session_and_reissues_nothing(
+    app, client, auth
+):
     auth.register()
     access, refresh = auth.tokens()
     page = client.get("/")
@@ -166,6 +183,7 @@ def test_logout_ends_only_this_session(app, client, auth):
     auth.register()
     other = client.application.test_client()
     from .conftest import AuthActions
+
     AuthActions(other).login()
     other_refresh = other.get_cookie("refresh_token").value
     auth.logout()
@@ -179,14 +197,18 @@ def test_get_logout_is_not_allowed_and_changes_nothing(app, client, auth):
     assert count(app, RefreshToken) == 1
 
 
-@pytest.mark.parametrize("path,data", [
-    ("/auth/register", {"email": "x@example.com", "password": PASSWORD, "confirm": PASSWORD}),
-    ("/auth/login", {"email": "person@example.com", "password": PASSWORD}),
-    ("/auth/logout", {}),
-])
+@pytest.mark.parametrize(
+    "path,data",
+    [
+        ("/auth/register", {"email": "x@example.com", "password": PASSWORD, "confirm": PASSWORD}),
+        ("/auth/login", {"email": "person@example.com", "password": PASSWORD}),
+        ("/auth/logout", {}),
+    ],
+)
 @pytest.mark.parametrize("token", [None, "forged-token"])
-def test_every_post_without_a_valid_csrf_token_is_400_and_changes_nothing(app, client, auth, path,
-                                                                         data, token):
+def test_every_post_without_a_valid_csrf_token_is_400_and_changes_nothing(
+    app, client, auth, path, data, token
+):
     auth.register("person@example.com")
     before = (count(app, User), count(app, RefreshToken), count(app, LoginSession))
     payload = dict(data, **({"csrf_token": token} if token else {}))
@@ -208,6 +230,7 @@ def test_passwords_are_rehashed_when_parameters_change(app, auth):
     auth.register()
     auth.logout()
     from app.accounts.passwords import EXTENSION_KEY, Passwords
+
     app.extensions[EXTENSION_KEY] = Passwords(time_cost=2, memory_cost=8, parallelism=1)
     auth.login()
     with app.app_context():

@@ -1,12 +1,13 @@
 """Operations commands run through Flask's CLI runner: create-user, revoke-sessions, prune-tokens."""
+
 from __future__ import annotations
 
 import logging
 
 from sqlalchemy import func, select
 
-from app.extensions import db
 from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
+from app.extensions import db
 
 from .conftest import PASSWORD, AuthActions, parse_set_cookies, request_with
 
@@ -19,8 +20,9 @@ def count(app, model) -> int:
 
 
 def test_create_user_asks_twice_hides_the_password_and_the_account_signs_in(app, runner, auth):
-    result = runner.invoke(args=["create-user", "Ops@Example.com"],
-                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        args=["create-user", "Ops@Example.com"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("Password") == 1 and "Repeat for confirmation" in result.output
     assert PASSWORD not in result.output
@@ -33,8 +35,10 @@ def test_create_user_asks_twice_hides_the_password_and_the_account_signs_in(app,
 
 
 def test_create_user_repeats_the_question_when_the_two_passwords_differ(app, runner):
-    result = runner.invoke(args=["create-user", EMAIL],
-                           input=f"{PASSWORD}\nsomething-else-entirely\n{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        args=["create-user", EMAIL],
+        input=f"{PASSWORD}\nsomething-else-entirely\n{PASSWORD}\n{PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
     assert count(app, User) == 1
@@ -43,8 +47,9 @@ def test_create_user_repeats_the_question_when_the_two_passwords_differ(app, run
 def test_create_user_applies_the_sign_up_rules(app, runner):
     short = runner.invoke(args=["create-user", EMAIL], input="short\nshort\n")
     assert short.exit_code == 1 and "at least 8 characters" in short.output
-    bad_email = runner.invoke(args=["create-user", "not-an-email"],
-                              input=f"{PASSWORD}\n{PASSWORD}\n")
+    bad_email = runner.invoke(
+        args=["create-user", "not-an-email"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert bad_email.exit_code == 1 and "valid email address" in bad_email.output
     assert "Traceback" not in short.output + bad_email.output
     assert count(app, User) == 0
@@ -68,12 +73,20 @@ def test_revoke_sessions_signs_the_person_out_everywhere(app, client, runner, au
     assert f"Ended 2 session(s) of {EMAIL}" in result.output
     for refresh in refreshes:  # once the access token is gone, nobody is signed in
         response = request_with(client, refresh=refresh)
-        assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+        assert response.status_code == 302 and response.headers["Location"].startswith(
+            "/auth/login"
+        )
         assert parse_set_cookies(response)["refresh_token"].expired
     assert "auth_event event=sessions_signed_out user=1 session=-" in caplog.text
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(LoginSession)
-                                 .where(LoginSession.revoked_at.is_(None))) == 0
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(LoginSession)
+                .where(LoginSession.revoked_at.is_(None))
+            )
+            == 0
+        )
         assert "sessions_signed_out" in db.session.scalars(select(SecurityEvent.kind)).all()
 
 

@@ -5,6 +5,7 @@ empty database, so the workers also race to migrate it at start-up. Every reques
 the same expired access token and the same valid refresh token, as a browser does when
 several tabs wake up at once.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -26,10 +27,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.db.models import LoginSession, RefreshToken, User, utc
+from app.extensions import db
 from app.sessions import store as session_store
 from app.sessions.authority import get_authority
-from app.extensions import db
-from app.db.models import LoginSession, RefreshToken, User, utc
 
 from . import databases
 from .conftest import HMAC_KEY, FakeClock, base_config
@@ -89,8 +90,11 @@ def gunicorn_site(tmp_path: Path, database_uri: str):
     hook = tmp_path / "gunicorn_hooks.py"
     hook.write_text(READY_HOOK)
     log_path = tmp_path / "gunicorn.log"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("FLASK_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FLASK_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")
+    }
     env.update(
         GATEHOUSE_READY_DIR=str(ready),
         FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
@@ -100,15 +104,35 @@ def gunicorn_site(tmp_path: Path, database_uri: str):
         FLASK_COOKIE_SECURE="false",
         FLASK_ALLOW_INSECURE_COOKIES="true",
         FLASK_RATELIMIT_ENABLED="false",
-        FLASK_ARGON2_TIME_COST="1", FLASK_ARGON2_MEMORY_COST="8", FLASK_ARGON2_PARALLELISM="1",
+        FLASK_ARGON2_TIME_COST="1",
+        FLASK_ARGON2_MEMORY_COST="8",
+        FLASK_ARGON2_PARALLELISM="1",
     )
     port = free_port()
-    command = [str(GUNICORN), "--config", str(hook), "--workers", str(WORKERS),
-               "--threads", "4", "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5",
-               "app:create_app()"]
+    command = [
+        str(GUNICORN),
+        "--config",
+        str(hook),
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        "4",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--graceful-timeout",
+        "5",
+        "app:create_app()",
+    ]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 60
         while len(list(ready.iterdir())) < WORKERS:
@@ -142,8 +166,11 @@ def expired_access_and_valid_refresh(tmp_path: Path, database_uri: str):
 def rows(app, session_id: str) -> tuple[int, int, bool]:
     with app.app_context():
         total = db.session.scalar(select(func.count()).select_from(RefreshToken))
-        replaced = db.session.scalar(select(func.count()).select_from(RefreshToken)
-                                     .where(RefreshToken.replaced_at.is_not(None)))
+        replaced = db.session.scalar(
+            select(func.count())
+            .select_from(RefreshToken)
+            .where(RefreshToken.replaced_at.is_not(None))
+        )
         revoked = db.session.get(LoginSession, session_id).revoked_at is not None
         db.session.remove()
     return total, replaced, revoked
@@ -173,8 +200,10 @@ def run_the_race(tmp_path: Path, database_uri: str) -> None:
         # Afterwards: the cookies each tab now holds keep it signed in.
         winner = rotated[0].cookies
         for reply in replies:
-            tab = {"access_token": reply.cookies["access_token"],
-                   "refresh_token": reply.cookies.get("refresh_token", grant.refresh_token)}
+            tab = {
+                "access_token": reply.cookies["access_token"],
+                "refresh_token": reply.cookies.get("refresh_token", grant.refresh_token),
+            }
             later = get(port, "/account", tab)
             assert later.status == 200 and EMAIL in later.body and not later.expired
         # Once the access token runs out, the new refresh token alone rotates again.

@@ -1,4 +1,5 @@
 """Configuration order, generated secrets and refusal of weak keys."""
+
 from __future__ import annotations
 
 import json
@@ -71,6 +72,7 @@ def test_secure_cookies_get_the_host_prefix(tmp_path, clock):
 def test_secure_cookie_attributes(tmp_path, clock):
     app = create_app(base_config(tmp_path, clock, COOKIE_SECURE=True))
     from .conftest import AuthActions, parse_set_cookies
+
     client = app.test_client()
     response = AuthActions(client).register()
     for name in ("__Host-access_token", "__Host-refresh_token", "__Host-session"):

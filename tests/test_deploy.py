@@ -1,12 +1,13 @@
 """Production guards: insecure cookies need an explicit opt-in, proxies are trusted only by config."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.extensions import db
 from app.db.models import LoginSession
+from app.extensions import db
 
 from .conftest import AuthActions, base_config
 
@@ -29,8 +30,9 @@ def test_insecure_cookies_are_refused_when_set_from_the_environment(tmp_path, cl
     assert create_app(config).config["COOKIE_SECURE"] is False
 
 
-@pytest.mark.parametrize("overrides", [{"DEBUG": True}, {"ALLOW_INSECURE_COOKIES": True},
-                                       {"COOKIE_SECURE": True}])
+@pytest.mark.parametrize(
+    "overrides", [{"DEBUG": True}, {"ALLOW_INSECURE_COOKIES": True}, {"COOKIE_SECURE": True}]
+)
 def test_debug_or_the_opt_in_or_secure_cookies_start(tmp_path, clock, overrides):
     config = base_config(tmp_path, clock, ALLOW_INSECURE_COOKIES=False, COOKIE_SECURE=False)
     config.update(overrides)
@@ -44,8 +46,9 @@ def session_address(app) -> str:
 
 def sign_up_through_proxy(app) -> None:
     client = app.test_client()
-    client.environ_base.update(REMOTE_ADDR="10.0.0.2",
-                               HTTP_X_FORWARDED_FOR=f"{CLIENT_ADDRESS}, 10.0.0.9")
+    client.environ_base.update(
+        REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{CLIENT_ADDRESS}, 10.0.0.9"
+    )
     assert AuthActions(client).register().status_code == 302
 
 

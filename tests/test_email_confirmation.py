@@ -1,11 +1,12 @@
 """Email confirmation after sign-up, over a real SMTP server on loopback."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import User
+from app.extensions import db
 
 from .conftest import PASSWORD, csrf_token, parse_set_cookies, request_with
 from .mailbox import free_port, mail_config, smtpd  # noqa: F401
@@ -15,7 +16,7 @@ BANNER = "Please confirm your email address"
 
 
 @pytest.fixture
-def config_overrides(smtpd):  # noqa: F811
+def config_overrides(smtpd):
     return mail_config(smtpd.port)
 
 
@@ -29,8 +30,7 @@ def confirmed_at(app):
         return db.session.scalar(select(User.email_confirmed_at).where(User.email == EMAIL))
 
 
-def test_sign_up_mails_a_link_and_the_banner_goes_once_it_is_followed(app, client, auth,
-                                                                      smtpd):  # noqa: F811
+def test_sign_up_mails_a_link_and_the_banner_goes_once_it_is_followed(app, client, auth, smtpd):
     response = auth.register(EMAIL)
     assert response.status_code == 302
     [mail] = smtpd.inbox.to(EMAIL)
@@ -49,7 +49,7 @@ def test_sign_up_mails_a_link_and_the_banner_goes_once_it_is_followed(app, clien
     assert confirmed_at(app) is not None
 
 
-def test_the_banner_costs_no_sql(app, client, auth, smtpd, count_sql):  # noqa: F811
+def test_the_banner_costs_no_sql(app, client, auth, smtpd, count_sql):
     """Whether to show the banner comes from the access token: the only query on /account
     is its recent-activity list, never the users table."""
     auth.register(EMAIL)
@@ -62,7 +62,7 @@ def test_the_banner_costs_no_sql(app, client, auth, smtpd, count_sql):  # noqa: 
     assert "FROM security_events" in count_sql.statements[0]
 
 
-def test_confirmation_link_works_once_and_expires(client, auth, clock, smtpd):  # noqa: F811
+def test_confirmation_link_works_once_and_expires(client, auth, clock, smtpd):
     auth.register(EMAIL)
     link = smtpd.inbox.last_link(EMAIL)
     assert client.get(link).status_code == 302
@@ -76,7 +76,7 @@ def test_confirmation_link_works_once_and_expires(client, auth, clock, smtpd):  
     assert client.get(late).status_code == 410
 
 
-def test_confirming_from_another_browser_asks_to_log_in(app, client, auth, smtpd):  # noqa: F811
+def test_confirming_from_another_browser_asks_to_log_in(app, client, auth, smtpd):
     auth.register(EMAIL)
     other = app.test_client()
     response = other.get(smtpd.inbox.last_link(EMAIL))
@@ -85,8 +85,7 @@ def test_confirming_from_another_browser_asks_to_log_in(app, client, auth, smtpd
     assert confirmed_at(app) is not None
 
 
-def test_confirming_with_only_a_refresh_cookie_renews_the_tokens(app, client, auth, clock,
-                                                                 smtpd):  # noqa: F811
+def test_confirming_with_only_a_refresh_cookie_renews_the_tokens(app, client, auth, clock, smtpd):
     auth.register(EMAIL)
     clock.advance(901)  # the access token has run out, the refresh token has not
     response = client.get(smtpd.inbox.last_link(EMAIL))
@@ -94,7 +93,7 @@ def test_confirming_with_only_a_refresh_cookie_renews_the_tokens(app, client, au
     assert BANNER not in client.get("/account").text
 
 
-def test_send_again_mails_a_new_link_and_kills_the_old(client, auth, smtpd):  # noqa: F811
+def test_send_again_mails_a_new_link_and_kills_the_old(client, auth, smtpd):
     auth.register(EMAIL)
     first = smtpd.inbox.last_link(EMAIL)
     response = resend(client)
@@ -106,7 +105,7 @@ def test_send_again_mails_a_new_link_and_kills_the_old(client, auth, smtpd):  # 
     assert client.get(second).status_code == 302
 
 
-def test_send_again_when_already_confirmed_sends_nothing(client, auth, smtpd):  # noqa: F811
+def test_send_again_when_already_confirmed_sends_nothing(client, auth, smtpd):
     auth.register(EMAIL)
     client.get(smtpd.inbox.last_link(EMAIL))
     resend(client)
@@ -114,23 +113,25 @@ def test_send_again_when_already_confirmed_sends_nothing(client, auth, smtpd):  
     assert "already confirmed" in client.get("/account").text
 
 
-def test_send_again_needs_csrf_and_a_person(app, client, auth, smtpd):  # noqa: F811
+def test_send_again_needs_csrf_and_a_person(app, client, auth, smtpd):
     auth.register(EMAIL)
     assert client.post("/auth/confirm/resend").status_code == 400
     anonymous = app.test_client()
     page = anonymous.get("/auth/login")
-    response = anonymous.post("/auth/confirm/resend", data={
-        "csrf_token": csrf_token(page.text), "ticket": "forged.ticket"})
+    response = anonymous.post(
+        "/auth/confirm/resend",
+        data={"csrf_token": csrf_token(page.text), "ticket": "forged.ticket"},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
     assert len(smtpd.inbox.to(EMAIL)) == 1
 
 
 class TestThrottledResend:
     @pytest.fixture
-    def config_overrides(self, smtpd):  # noqa: F811
+    def config_overrides(self, smtpd):
         return mail_config(smtpd.port, RATELIMIT_ENABLED=True, CONFIRM_RESEND_LIMIT="2 per hour")
 
-    def test_third_request_in_an_hour_gets_429(self, client, auth, clock, smtpd):  # noqa: F811
+    def test_third_request_in_an_hour_gets_429(self, client, auth, clock, smtpd):
         auth.register(EMAIL)
         assert resend(client).status_code == 302
         assert resend(client).status_code == 302
@@ -142,10 +143,10 @@ class TestThrottledResend:
 
 class TestConfirmationRequired:
     @pytest.fixture
-    def config_overrides(self, smtpd):  # noqa: F811
+    def config_overrides(self, smtpd):
         return mail_config(smtpd.port, REQUIRE_CONFIRMED_EMAIL=True)
 
-    def test_sign_in_waits_for_confirmation(self, app, client, auth, smtpd):  # noqa: F811
+    def test_sign_in_waits_for_confirmation(self, app, client, auth, smtpd):
         signed_up = auth.register(EMAIL)
         assert signed_up.status_code == 302 and signed_up.headers["Location"] == "/auth/login"
         assert "access_token" not in parse_set_cookies(signed_up)
@@ -160,10 +161,13 @@ class TestConfirmationRequired:
         assert "Send the link again" in right.text
 
         # "Send again" from the login page (the ticket proves the password was just given).
-        response = client.post("/auth/confirm/resend", data={
-            "csrf_token": csrf_token(right.text),
-            "ticket": right.text.split('name="ticket" type="hidden" value="')[1].split('"')[0],
-        })
+        response = client.post(
+            "/auth/confirm/resend",
+            data={
+                "csrf_token": csrf_token(right.text),
+                "ticket": right.text.split('name="ticket" type="hidden" value="')[1].split('"')[0],
+            },
+        )
         assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
         assert len(smtpd.inbox.to(EMAIL)) == 2
 
@@ -171,7 +175,7 @@ class TestConfirmationRequired:
         assert auth.login().status_code == 302
         assert BANNER not in client.get("/account").text
 
-    def test_the_api_also_waits_for_confirmation(self, app, client, auth, smtpd):  # noqa: F811
+    def test_the_api_also_waits_for_confirmation(self, app, client, auth, smtpd):
         auth.register(EMAIL)
         api = app.test_client(use_cookies=False)
         wrong = api.post("/api/auth/token", json={"email": EMAIL, "password": "not-it-at-all"})
@@ -180,26 +184,31 @@ class TestConfirmationRequired:
         assert right.status_code == 403 and right.json["error"] == "email_not_confirmed"
         assert "access_token" not in right.json
         client.get(smtpd.inbox.last_link(EMAIL))
-        assert api.post("/api/auth/token",
-                        json={"email": EMAIL, "password": PASSWORD}).status_code == 200
+        assert (
+            api.post("/api/auth/token", json={"email": EMAIL, "password": PASSWORD}).status_code
+            == 200
+        )
 
-    def test_login_ticket_expires(self, client, auth, clock, smtpd):  # noqa: F811
+    def test_login_ticket_expires(self, client, auth, clock, smtpd):
         auth.register(EMAIL)
         right = auth.login()
         ticket = right.text.split('name="ticket" type="hidden" value="')[1].split('"')[0]
         clock.advance(901)
-        client.post("/auth/confirm/resend", data={"csrf_token": csrf_token(right.text),
-                                                  "ticket": ticket})
+        client.post(
+            "/auth/confirm/resend", data={"csrf_token": csrf_token(right.text), "ticket": ticket}
+        )
         assert len(smtpd.inbox.to(EMAIL)) == 1
 
-    def test_a_password_reset_also_confirms(self, client, auth, smtpd):  # noqa: F811
+    def test_a_password_reset_also_confirms(self, client, auth, smtpd):
         auth.register(EMAIL)
         page = client.get("/auth/forgot")
         client.post("/auth/forgot", data={"csrf_token": csrf_token(page.text), "email": EMAIL})
         link = smtpd.inbox.last_link(EMAIL)
         form = client.get(link)
-        done = client.post(link, data={"csrf_token": csrf_token(form.text),
-                                       "password": PASSWORD, "confirm": PASSWORD})
+        done = client.post(
+            link,
+            data={"csrf_token": csrf_token(form.text), "password": PASSWORD, "confirm": PASSWORD},
+        )
         assert done.status_code == 302 and done.headers["Location"] == "/account"
         assert BANNER not in client.get("/account").text
 

@@ -1,4 +1,5 @@
 """Error pages, the health check, and what a failure may show."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,6 +19,7 @@ def test_healthz_ok(client):
 def test_healthz_503_when_the_database_is_down(app, client, monkeypatch):
     def broken(_engine):
         raise OperationalError("SELECT 1", {}, Exception("down"))
+
     monkeypatch.setattr("app.main.routes.ping", broken)
     assert client.get("/healthz").status_code == 503
 
@@ -37,6 +39,7 @@ def test_csrf_failure_is_a_400_page(client):
 def test_unexpected_error_is_a_500_page_without_trace(app, client, monkeypatch):
     def explode():
         raise ValueError("secret internals")
+
     app.view_functions["main.index"] = explode
     response = client.get("/")
     assert response.status_code == 500
@@ -46,8 +49,10 @@ def test_unexpected_error_is_a_500_page_without_trace(app, client, monkeypatch):
 def test_database_failure_during_a_view_is_503(app, client, auth, monkeypatch):
     auth.register()
     refresh = auth.tokens()[1]
+
     def down(*args, **kwargs):
         raise OperationalError("SELECT", {}, Exception("connection refused"))
+
     monkeypatch.setattr("app.sessions.store._lookup", down)
     response = request_with(client, refresh=refresh)
     assert response.status_code == 503 and "unavailable" in response.text.lower()

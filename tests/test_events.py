@@ -1,4 +1,5 @@
 """Security events: a row per event a person may care about, one log line each, no secrets."""
+
 from __future__ import annotations
 
 import logging
@@ -6,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import SecurityEvent
+from app.extensions import db
 
 from .conftest import PASSWORD, request_with
 

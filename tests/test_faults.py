@@ -4,6 +4,7 @@ On SQLite the database directory is moved away (every new connection then fails 
 the file); on PostgreSQL the database stops accepting connections and its open ones are
 terminated, the way a restart or failover looks to the site.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,15 +48,18 @@ def assert_outage(app, caplog, refresh: str) -> None:
     assert health.status_code == 503
     assert_one_plain_line(caplog)
 
-    response = client.post("/auth/login", data={"csrf_token": csrf_token(page.text),
-                                                "email": EMAIL, "password": PASSWORD})
+    response = client.post(
+        "/auth/login",
+        data={"csrf_token": csrf_token(page.text), "email": EMAIL, "password": PASSWORD},
+    )
     assert response.status_code == 503
     assert "unavailable" in response.text.lower() and "<h1>" in response.text
     assert not any(leak in response.text for leak in LEAKS) and PASSWORD not in response.text
     assert_one_plain_line(caplog)
 
-    json_response = request_with(client, "/account", refresh=refresh,
-                                 headers={"Accept": "application/json"})
+    json_response = request_with(
+        client, "/account", refresh=refresh, headers={"Accept": "application/json"}
+    )
     assert json_response.status_code == 503 and json_response.json["error"] == "unavailable"
     assert_one_plain_line(caplog)
 
@@ -76,10 +80,14 @@ def signed_up(app) -> tuple[str, str]:
 def test_sqlite_file_out_of_reach_then_back(tmp_path, clock, caplog):
     home = tmp_path / "db"
     home.mkdir()
-    app = create_app(base_config(
-        tmp_path, clock, SQLALCHEMY_DATABASE_URI=f"sqlite:///{home / 'site.sqlite3'}",
-        SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool},  # each request opens the file
-    ))
+    app = create_app(
+        base_config(
+            tmp_path,
+            clock,
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{home / 'site.sqlite3'}",
+            SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool},  # each request opens the file
+        )
+    )
     access, refresh = signed_up(app)
     home.rename(tmp_path / "elsewhere")
     try:
@@ -96,8 +104,13 @@ def unavailable(admin, name: str):
     """PostgreSQL refuses new connections to ``name`` and drops the open ones, until exit."""
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
     try:
         yield
     finally:
@@ -112,10 +125,14 @@ def test_postgresql_outage_then_back(tmp_path, clock, caplog):
     admin = databases.admin_engine(server)
     with databases.run_database(server) as url:
         # The production engine settings: a connection pool with pre-ping.
-        app = create_app(base_config(
-            tmp_path, clock, SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False),
-            SQLALCHEMY_ENGINE_OPTIONS={},
-        ))
+        app = create_app(
+            base_config(
+                tmp_path,
+                clock,
+                SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False),
+                SQLALCHEMY_ENGINE_OPTIONS={},
+            )
+        )
         assert "poolclass" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
         access, refresh = signed_up(app)

@@ -3,6 +3,7 @@
 The landing page and an error page need no data of their own, so every statement counted there
 would come from the sign-in check. /account shows recent activity and runs exactly that query.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Korean and English pages: complete catalogs, language choice, and what a Korean reader sees."""
+
 from __future__ import annotations
 
 import ast
@@ -25,7 +26,9 @@ POT = TRANSLATIONS / "messages.pot"
 # The same extraction as `make messages` (see the Makefile's EXTRACT_FLAGS).
 EXTRACT_FLAGS = ["-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--sort-output"]
 KOREAN_BROWSER = {"Accept-Language": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"}
-MAKE_MESSAGES = "run `make messages`, translate the new entries in the .po, then `make translations`"
+MAKE_MESSAGES = (
+    "run `make messages`, translate the new entries in the .po, then `make translations`"
+)
 
 
 def load_po(language: str):
@@ -49,12 +52,16 @@ def visible_text(page: str) -> str:
 
 # --- the catalogs --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("language", translated_languages())
 def test_every_message_is_translated_none_fuzzy(language):
     catalog = load_po(language)
     assert not catalog.fuzzy, f"the {language} catalog header is fuzzy: pybabel would skip it"
-    missing = [m.id for m in catalog if m.id and not all(
-        m.string if isinstance(m.string, tuple) else [m.string])]
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert not missing, f"untranslated in {language}: {missing}"
     assert not fuzzy, f"fuzzy in {language}: {fuzzy}"
@@ -67,9 +74,20 @@ def test_every_message_is_translated_none_fuzzy(language):
 def test_catalogs_hold_exactly_the_strings_of_the_code(language, tmp_path):
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-c", "import sys; from babel.messages.frontend import main; "
-         "sys.exit(main())", "-q", "extract", *EXTRACT_FLAGS, "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from babel.messages.frontend import main; sys.exit(main())",
+            "-q",
+            "extract",
+            *EXTRACT_FLAGS,
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as fh:
         in_code = msgids(read_po(fh))
@@ -79,10 +97,12 @@ def test_catalogs_hold_exactly_the_strings_of_the_code(language, tmp_path):
     assert in_code, "extraction found no strings at all"
     assert in_template == in_code, (
         f"messages.pot is out of date (new: {sorted(in_code - in_template)}, "
-        f"gone: {sorted(in_template - in_code)}); {MAKE_MESSAGES}")
+        f"gone: {sorted(in_template - in_code)}); {MAKE_MESSAGES}"
+    )
     assert in_catalog == in_code, (
         f"the {language} catalog is out of date (missing: {sorted(in_code - in_catalog)}, "
-        f"extra: {sorted(in_catalog - in_code)}); {MAKE_MESSAGES}")
+        f"extra: {sorted(in_catalog - in_code)}); {MAKE_MESSAGES}"
+    )
 
 
 def test_translations_are_found_by_absolute_path(app):
@@ -114,8 +134,19 @@ def test_stale_or_missing_compiled_catalogs_are_rebuilt_without_fuzzy_entries(tm
 TEMPLATE_WORDS_ALLOWED = {"Gatehouse", "English"}
 # JSON bodies are for programs, which read their `error` code; their message stays English.
 PYTHON_TEXT_ALLOWED = {"Sign-in required."}
-VALIDATORS = {"DataRequired", "InputRequired", "Email", "EqualTo", "Length", "NumberRange",
-              "Regexp", "URL", "AnyOf", "NoneOf", "Optional"}
+VALIDATORS = {
+    "DataRequired",
+    "InputRequired",
+    "Email",
+    "EqualTo",
+    "Length",
+    "NumberRange",
+    "Regexp",
+    "URL",
+    "AnyOf",
+    "NoneOf",
+    "Optional",
+}
 
 
 def test_templates_have_no_unwrapped_text():
@@ -126,15 +157,22 @@ def test_templates_have_no_unwrapped_text():
         source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
         attrs = re.findall(r'\b(?:title|alt|placeholder|aria-label)="([^"]*)"', source)
         texts = re.sub(r"<[^>]+>", " ", source).split() + [w for a in attrs for w in a.split()]
-        found += [(path.name, word) for word in texts
-                  if re.search(r"[A-Za-z]", word) and "@" not in word
-                  and word.strip(".,:;!?·()") not in TEMPLATE_WORDS_ALLOWED]
+        found += [
+            (path.name, word)
+            for word in texts
+            if re.search(r"[A-Za-z]", word)
+            and "@" not in word
+            and word.strip(".,:;!?·()") not in TEMPLATE_WORDS_ALLOWED
+        ]
     assert not found, f"wrap these in _() so they can be translated: {found}"
 
 
 def _is_text(node: ast.AST | None) -> bool:
-    return (isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and re.search(r"[A-Za-z]", node.value) is not None)
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.search(r"[A-Za-z]", node.value) is not None
+    )
 
 
 def _name(func: ast.AST) -> str:
@@ -157,16 +195,28 @@ def test_python_user_messages_are_wrapped():
                 checks.append(args[0])
             if name == "render_error" and len(args) > 1:
                 checks.append(args[1])
-            if name == "append" and isinstance(node.func, ast.Attribute) \
-                    and _name(node.func.value) == "errors" and args:
+            if (
+                name == "append"
+                and isinstance(node.func, ast.Attribute)
+                and _name(node.func.value) == "errors"
+                and args
+            ):
                 checks.append(args[0])
             if name.endswith("Field") and args:
                 checks.append(args[0])
-            found += [f"{where} {value.value!r}" for value in checks
-                      if _is_text(value) and value.value not in PYTHON_TEXT_ALLOWED]
+            found += [
+                f"{where} {value.value!r}"
+                for value in checks
+                if _is_text(value) and value.value not in PYTHON_TEXT_ALLOWED
+            ]
             if name in VALIDATORS and name != "Optional" and "message" not in keywords:
-                positional_message = {"DataRequired": 0, "InputRequired": 0, "Email": 0,
-                                      "EqualTo": 1, "URL": 1}.get(name)
+                positional_message = {
+                    "DataRequired": 0,
+                    "InputRequired": 0,
+                    "Email": 0,
+                    "EqualTo": 1,
+                    "URL": 1,
+                }.get(name)
                 if positional_message is None or len(args) <= positional_message:
                     found.append(f"{where} ({name} without its own message)")
     assert not found, f"user-facing text not wrapped in gettext/lazy_gettext: {found}"
@@ -174,13 +224,20 @@ def test_python_user_messages_are_wrapped():
 
 # --- what a reader sees --------------------------------------------------------------------------
 
+
 def test_login_page_in_korean_for_a_korean_browser(client):
     page = client.get("/auth/login", headers=KOREAN_BROWSER)
     assert page.status_code == 200
     assert '<html lang="ko">' in page.text
     assert "<title>로그인 · Gatehouse</title>" in page.text
-    for korean in ("이메일", "비밀번호", "로그인 상태 유지", "회원가입", "처음이신가요?",
-                   "본문 바로가기"):
+    for korean in (
+        "이메일",
+        "비밀번호",
+        "로그인 상태 유지",
+        "회원가입",
+        "처음이신가요?",
+        "본문 바로가기",
+    ):
         assert korean in page.text
     text = visible_text(page.text)
     for english in ("Log in", "Sign up", "Password", "Remember me", "New here?"):
@@ -250,7 +307,10 @@ def test_failed_sign_up_explains_in_korean(client, auth):
         (("", "long-enough-1", "long-enough-1"), "이메일 주소를 입력하세요."),
         (("a@example.com", "short", "short"), "8자 이상 입력하세요."),
         (("a@example.com", "long-enough-1", "long-enough-2"), "두 비밀번호가 일치하지 않습니다."),
-        (("x" * 310 + "@example.com", "long-enough-1", "long-enough-1"), "320자 이하로 입력하세요."),
+        (
+            ("x" * 310 + "@example.com", "long-enough-1", "long-enough-1"),
+            "320자 이하로 입력하세요.",
+        ),
     ]
     for (email, password, confirm), reason in cases:
         response = auth.register(email, password, confirm)
@@ -266,6 +326,7 @@ def test_duplicate_sign_up_and_flash_messages_in_korean(client, auth):
     other = client.application.test_client()
     other.set_cookie("lang", "ko")
     from .conftest import AuthActions
+
     again = AuthActions(other).register("dup@example.com")
     assert "이 이메일로 가입된 계정이 이미 있습니다." in again.text
 
@@ -287,9 +348,13 @@ def test_invalid_credentials_in_both_languages(client, auth):
 def test_error_pages_in_korean(client):
     missing = client.get("/no-such-page", headers=KOREAN_BROWSER)
     assert missing.status_code == 404 and '<html lang="ko">' in missing.text
-    assert "페이지를 찾을 수 없음" in missing.text and "이 주소에는 페이지가 없습니다." in missing.text
-    forged = client.post("/auth/login", headers=KOREAN_BROWSER,
-                         data={"email": "a@example.com", "password": "x"})
+    assert (
+        "페이지를 찾을 수 없음" in missing.text
+        and "이 주소에는 페이지가 없습니다." in missing.text
+    )
+    forged = client.post(
+        "/auth/login", headers=KOREAN_BROWSER, data={"email": "a@example.com", "password": "x"}
+    )
     assert forged.status_code == 400 and "양식이 만료되었거나" in forged.text
 
 

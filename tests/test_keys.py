@@ -1,4 +1,5 @@
 """Signing keys: rotation through the CLI, removal, asymmetric algorithms, keys from the env."""
+
 from __future__ import annotations
 
 import json
@@ -140,7 +141,12 @@ def test_asymmetric_keys_end_to_end(tmp_path, clock, key_file, algorithm):
 
 
 def test_a_key_of_the_wrong_kind_refuses_to_start(tmp_path, clock):
-    config = base_config(tmp_path, clock, JWT_ALGORITHM="ES256",
-                         JWT_KEYS={"ed": new_signing_key("EdDSA")}, JWT_ACTIVE_KID="ed")
+    config = base_config(
+        tmp_path,
+        clock,
+        JWT_ALGORITHM="ES256",
+        JWT_KEYS={"ed": new_signing_key("EdDSA")},
+        JWT_ACTIVE_KID="ed",
+    )
     with pytest.raises(RuntimeError, match="not a PEM key for ES256"):
         create_app(config)

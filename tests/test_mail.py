@@ -1,4 +1,5 @@
 """The mail module: backend choice, the console backend, settings checks, log redaction."""
+
 from __future__ import annotations
 
 import logging
@@ -21,17 +22,21 @@ def test_console_is_the_default_without_a_mail_server_and_prints_the_link(client
 
 def test_console_prints_nothing_for_an_unknown_address(client, capsys):
     page = client.get("/auth/forgot")
-    response = client.post("/auth/forgot", data={"csrf_token": csrf_token(page.text),
-                                                 "email": "nobody@example.com"})
+    response = client.post(
+        "/auth/forgot", data={"csrf_token": csrf_token(page.text), "email": "nobody@example.com"}
+    )
     assert response.status_code == 200
     assert "nobody@example.com" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"MAIL_BACKEND": "carrier-pigeon"}, "MAIL_BACKEND"),
-    ({"MAIL_BACKEND": "smtp"}, "MAIL_SERVER"),
-    ({"MAIL_SERVER": "127.0.0.1", "MAIL_USE_TLS": True, "MAIL_USE_SSL": True}, "MAIL_USE_SSL"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"MAIL_BACKEND": "carrier-pigeon"}, "MAIL_BACKEND"),
+        ({"MAIL_BACKEND": "smtp"}, "MAIL_SERVER"),
+        ({"MAIL_SERVER": "127.0.0.1", "MAIL_USE_TLS": True, "MAIL_USE_SSL": True}, "MAIL_USE_SSL"),
+    ],
+)
 def test_bad_mail_settings_stop_the_start(tmp_path, clock, settings, message):
     with pytest.raises(RuntimeError, match=message):
         create_app(base_config(tmp_path, clock, **settings))
@@ -39,21 +44,38 @@ def test_bad_mail_settings_stop_the_start(tmp_path, clock, settings, message):
 
 def test_mail_server_setting_selects_smtp(tmp_path, clock):
     from app.mail.delivery import EXTENSION_KEY
+
     app = create_app(base_config(tmp_path, clock, MAIL_SERVER="smtp.example.com"))
     assert app.extensions[EXTENSION_KEY].backend == "smtp"
 
 
-@pytest.mark.parametrize("line, expected", [
-    ('"GET /auth/reset/abcDEF_-123 HTTP/1.1" 200 -', '"GET /auth/reset/[redacted] HTTP/1.1" 200 -'),
-    ('"POST /auth/reset/abc?x=1 HTTP/1.1" 302 -', '"POST /auth/reset/[redacted]?x=1 HTTP/1.1" 302 -'),
-    ('"GET /auth/confirm/abc HTTP/1.1" 302 -', '"GET /auth/confirm/[redacted] HTTP/1.1" 302 -'),
-    ('"POST /auth/confirm/resend HTTP/1.1" 302 -', '"POST /auth/confirm/resend HTTP/1.1" 302 -'),
-    ('"GET /account HTTP/1.1" 200 -', '"GET /account HTTP/1.1" 200 -'),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        (
+            '"GET /auth/reset/abcDEF_-123 HTTP/1.1" 200 -',
+            '"GET /auth/reset/[redacted] HTTP/1.1" 200 -',
+        ),
+        (
+            '"POST /auth/reset/abc?x=1 HTTP/1.1" 302 -',
+            '"POST /auth/reset/[redacted]?x=1 HTTP/1.1" 302 -',
+        ),
+        (
+            '"GET /auth/confirm/abc HTTP/1.1" 302 -',
+            '"GET /auth/confirm/[redacted] HTTP/1.1" 302 -',
+        ),
+        (
+            '"POST /auth/confirm/resend HTTP/1.1" 302 -',
+            '"POST /auth/confirm/resend HTTP/1.1" 302 -',
+        ),
+        ('"GET /account HTTP/1.1" 200 -', '"GET /account HTTP/1.1" 200 -'),
+    ],
+)
 def test_access_log_lines_lose_link_tokens(line, expected):
     assert redact(line) == expected
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - %s', ("127.0.0.1", line),
-                               None)
+    record = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, "%s - - %s", ("127.0.0.1", line), None
+    )
     assert RedactLinkTokens().filter(record)
     assert record.getMessage() == f"127.0.0.1 - - {expected}"
 

@@ -1,4 +1,5 @@
 """Migrations: they agree with the models, init-db and start-up upgrade to head, once."""
+
 from __future__ import annotations
 
 import logging
@@ -11,8 +12,8 @@ from sqlalchemy import Column, Integer, Table, create_engine, func, inspect, sel
 from sqlalchemy.pool import NullPool
 
 from app import create_app
-from app.extensions import db
 from app.db.schema import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, _heads
+from app.extensions import db
 
 from .conftest import PASSWORD, AuthActions, base_config
 
@@ -63,8 +64,9 @@ def test_a_model_change_without_a_migration_is_caught(runner, caplog):
 
 
 def test_init_db_upgrades_an_empty_database_to_head(tmp_path, clock, empty_database_uri):
-    config = base_config(tmp_path, clock, SQLALCHEMY_DATABASE_URI=empty_database_uri,
-                         AUTO_CREATE_SCHEMA=False)
+    config = base_config(
+        tmp_path, clock, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_CREATE_SCHEMA=False
+    )
     app = create_app(config)
     assert table_names(empty_database_uri) == set()
     result = app.test_cli_runner().invoke(args=["init-db"])
@@ -80,9 +82,11 @@ def test_a_fresh_database_is_upgraded_at_start_up(tmp_path, clock, empty_databas
 
 
 def test_a_database_made_before_migrations_is_adopted_with_its_rows(
-        tmp_path, clock, empty_database_uri):
-    config = base_config(tmp_path, clock, SQLALCHEMY_DATABASE_URI=empty_database_uri,
-                         AUTO_CREATE_SCHEMA=False)
+    tmp_path, clock, empty_database_uri
+):
+    config = base_config(
+        tmp_path, clock, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_CREATE_SCHEMA=False
+    )
     old = create_app(config)
     with old.app_context():
         db.create_all()  # how the schema was made before there were migrations

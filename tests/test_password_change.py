@@ -1,11 +1,12 @@
 """Changing the password: asks for the current one, ends every other session, keeps this one."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
+from app.extensions import db
 
 from .conftest import PASSWORD, AuthActions, csrf_token, parse_set_cookies, request_with
 
@@ -19,10 +20,15 @@ def config_overrides():
 
 def change(client, current=PASSWORD, new=NEW, confirm=None):
     page = client.get("/account/password")
-    return client.post("/account/password", data={
-        "csrf_token": csrf_token(page.text), "current_password": current,
-        "new_password": new, "confirm": new if confirm is None else confirm,
-    })
+    return client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "current_password": current,
+            "new_password": new,
+            "confirm": new if confirm is None else confirm,
+        },
+    )
 
 
 def password_hash(app) -> str:
@@ -62,8 +68,9 @@ def test_success_ends_other_sessions_and_keeps_this_one_with_fresh_tokens(app, c
     assert request_with(client, "/account", refresh=old_refresh).status_code == 302
     assert request_with(client, "/account", access=old_access).status_code == 200
     with app.app_context():
-        open_sessions = list(db.session.scalars(
-            select(LoginSession).where(LoginSession.revoked_at.is_(None))))
+        open_sessions = list(
+            db.session.scalars(select(LoginSession).where(LoginSession.revoked_at.is_(None)))
+        )
         assert len(open_sessions) == 1
         assert db.session.scalar(select(db.func.count()).select_from(RefreshToken)) == 1
         assert db.session.scalars(select(SecurityEvent.kind)).all()[-1] == "password_changed"
@@ -91,12 +98,15 @@ def test_a_wrong_current_password_changes_nothing(app, client, auth):
     assert "access_token" not in parse_set_cookies(response)
 
 
-@pytest.mark.parametrize("new,confirm,reason", [
-    ("short", "short", "at least 8"),
-    ("password1234", "password1234", "too easy to guess"),
-    ("person-lantern-orchid", "person-lantern-orchid", "email address"),
-    (NEW, NEW + "x", "do not match"),
-])
+@pytest.mark.parametrize(
+    "new,confirm,reason",
+    [
+        ("short", "short", "at least 8"),
+        ("password1234", "password1234", "too easy to guess"),
+        ("person-lantern-orchid", "person-lantern-orchid", "email address"),
+        (NEW, NEW + "x", "do not match"),
+    ],
+)
 def test_the_policy_applies_and_says_why(app, client, auth, new, confirm, reason):
     auth.register("person@example.com")
     before = password_hash(app)
@@ -109,8 +119,10 @@ def test_the_form_needs_a_sign_in_and_a_csrf_token(app, client, auth):
     assert client.get("/account/password").location == "/auth/login?next=/account/password"
     auth.register()
     before = password_hash(app)
-    response = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW, "confirm": NEW})
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW, "confirm": NEW},
+    )
     assert response.status_code == 400 and password_hash(app) == before
 
 
@@ -137,15 +149,22 @@ class TestThrottled:
         assert change(client).status_code == 302
 
 
-def test_a_change_sent_with_an_expired_access_token_leaves_working_cookies(app, client, auth,
-                                                                           clock):
+def test_a_change_sent_with_an_expired_access_token_leaves_working_cookies(
+    app, client, auth, clock
+):
     """The request is refreshed on its way in; the browser must end up with the new tokens."""
     auth.register()
     page = client.get("/account/password")
     clock.advance(61)  # the access token has expired; the refresh cookie carries the request
-    response = client.post("/account/password", data={
-        "csrf_token": csrf_token(page.text), "current_password": PASSWORD,
-        "new_password": NEW, "confirm": NEW})
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "current_password": PASSWORD,
+            "new_password": NEW,
+            "confirm": NEW,
+        },
+    )
     assert response.status_code == 302 and response.location == "/account"
     names = [v.split("=", 1)[0] for v in response.headers.getlist("Set-Cookie")]
     assert names.count("access_token") == 1 and names.count("refresh_token") == 1

@@ -1,13 +1,14 @@
 """The password policy (NIST SP 800-63B with zxcvbn), on sign-up and as a reusable validator."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 from wtforms import Form, PasswordField, StringField
 
-from app.extensions import db
-from app.db.models import User
 from app.accounts.policy import PasswordPolicy, local_part
+from app.db.models import User
+from app.extensions import db
 
 from .conftest import PASSWORD
 
@@ -28,25 +29,33 @@ def errors(app, password, email="person@example.com"):
         return [str(e) for e in form.new.errors]
 
 
-@pytest.mark.parametrize("password", [
-    PASSWORD, ACCEPTANCE_PASSWORD, "gravel orchid lantern quietly",
-    "all lowercase words without digits",  # no composition rules
-    "비밀번호는-길고-기억하기-쉬운-문장",  # any Unicode character counts
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        PASSWORD,
+        ACCEPTANCE_PASSWORD,
+        "gravel orchid lantern quietly",
+        "all lowercase words without digits",  # no composition rules
+        "비밀번호는-길고-기억하기-쉬운-문장",  # any Unicode character counts
+    ],
+)
 def test_strong_passwords_pass(app, password):
     assert errors(app, password) == []
 
 
-@pytest.mark.parametrize("password,says", [
-    ("short1", "Use at least 8 characters."),
-    ("x" * 129, "Use at most 128 characters."),
-    ("password", "one of the most common passwords"),
-    ("password1234", "too easy to guess"),
-    ("qwertyuiop", "too easy to guess"),
-    ("aaaaaaaaaaaaaa", 'Repeated characters like "aaa" are easy to guess.'),
-    ("abcdefgh1", "Sequences like"),
-    ("Summer2024!", "too close to a common password"),
-])
+@pytest.mark.parametrize(
+    "password,says",
+    [
+        ("short1", "Use at least 8 characters."),
+        ("x" * 129, "Use at most 128 characters."),
+        ("password", "one of the most common passwords"),
+        ("password1234", "too easy to guess"),
+        ("qwertyuiop", "too easy to guess"),
+        ("aaaaaaaaaaaaaa", 'Repeated characters like "aaa" are easy to guess.'),
+        ("abcdefgh1", "Sequences like"),
+        ("Summer2024!", "too close to a common password"),
+    ],
+)
 def test_weak_passwords_are_refused_in_plain_words(app, password, says):
     found = errors(app, password)
     assert len(found) == 1 and says in found[0]
@@ -71,10 +80,11 @@ def test_a_short_email_name_part_is_not_a_reason(app):
 
 def test_the_minimum_score_is_configurable(tmp_path, clock):
     from app import create_app
+
     from .conftest import base_config
+
     lenient = create_app(base_config(tmp_path, clock, PASSWORD_MIN_SCORE=0))
-    strict = create_app(base_config(tmp_path, clock, PASSWORD_MIN_SCORE=4,
-                                    PASSWORD_MIN_LENGTH=10))
+    strict = create_app(base_config(tmp_path, clock, PASSWORD_MIN_SCORE=4, PASSWORD_MIN_LENGTH=10))
     assert errors(lenient, "password1234") == []
     assert errors(strict, "correcthorse1") != []
     assert errors(strict, "short-pass") != []  # 10 characters, but a common pattern

@@ -1,4 +1,5 @@
 """Forgotten password, over a real SMTP server on loopback: the tests follow the mailed links."""
+
 from __future__ import annotations
 
 import logging
@@ -6,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import EmailToken, SecurityEvent
+from app.extensions import db
 from app.sessions.tokens import hash_token
 
 from .conftest import PASSWORD, AuthActions, csrf_token, parse_set_cookies
@@ -18,12 +19,12 @@ SENT = "If an account exists for that address, we sent a link"
 
 
 @pytest.fixture
-def config_overrides(smtpd):  # noqa: F811
+def config_overrides(smtpd):
     return mail_config(smtpd.port)
 
 
 @pytest.fixture
-def person(auth, smtpd):  # noqa: F811
+def person(auth, smtpd):
     """A signed-up person, signed out, with an empty inbox."""
     auth.register("person@example.com")
     auth.logout()
@@ -39,8 +40,14 @@ def ask_for_link(client, email="person@example.com"):
 def set_password(client, link, password=NEW_PASSWORD, confirm=None):
     page = client.get(link)
     assert page.status_code == 200, page.text
-    return client.post(link, data={"csrf_token": csrf_token(page.text), "password": password,
-                                   "confirm": password if confirm is None else confirm})
+    return client.post(
+        link,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "password": password,
+            "confirm": password if confirm is None else confirm,
+        },
+    )
 
 
 def test_login_page_links_to_forgot_password(client):
@@ -49,8 +56,9 @@ def test_login_page_links_to_forgot_password(client):
     assert client.get("/auth/forgot").status_code == 200
 
 
-def test_known_address_gets_a_text_and_html_mail_with_a_hashed_single_token(app, client, person,
-                                                                             smtpd):  # noqa: F811
+def test_known_address_gets_a_text_and_html_mail_with_a_hashed_single_token(
+    app, client, person, smtpd
+):
     response = ask_for_link(client)
     assert response.status_code == 200 and SENT in response.text
     [mail] = smtpd.inbox.to(person)
@@ -63,12 +71,14 @@ def test_known_address_gets_a_text_and_html_mail_with_a_hashed_single_token(app,
     with app.app_context():
         rows = db.session.scalars(select(EmailToken)).all()
     assert [(r.purpose, r.token_hash) for r in rows if r.purpose == "reset"] == [
-        ("reset", hash_token(token))]
+        ("reset", hash_token(token))
+    ]
     assert all(token not in (r.token_hash,) for r in rows)
 
 
-def test_unknown_address_gets_the_same_answer_and_the_same_smtp_conversation(client, person,
-                                                                             smtpd):  # noqa: F811
+def test_unknown_address_gets_the_same_answer_and_the_same_smtp_conversation(
+    client, person, smtpd
+):
     """No probing: same page, and the same SMTP conversation short of the message itself.
 
     Wall-clock timing is not compared here: on a shared test machine the jitter of one
@@ -85,7 +95,7 @@ def test_unknown_address_gets_the_same_answer_and_the_same_smtp_conversation(cli
     assert smtpd.inbox.noops == 1
 
 
-def test_reset_link_works_once_and_signs_this_browser_in(app, client, person, smtpd):  # noqa: F811
+def test_reset_link_works_once_and_signs_this_browser_in(app, client, person, smtpd):
     ask_for_link(client)
     link = smtpd.inbox.last_link(person)
     page = client.get(link)
@@ -110,8 +120,7 @@ def test_reset_link_works_once_and_signs_this_browser_in(app, client, person, sm
     assert "password_reset_requested" in kinds and "password_changed" in kinds
 
 
-def test_a_used_link_is_refused_even_for_a_second_submission(client, person,
-                                                             smtpd):  # noqa: F811
+def test_a_used_link_is_refused_even_for_a_second_submission(client, person, smtpd):
     ask_for_link(client)
     link = smtpd.inbox.last_link(person)
     page = client.get(link)
@@ -122,7 +131,7 @@ def test_a_used_link_is_refused_even_for_a_second_submission(client, person,
     assert second.status_code == 410
 
 
-def test_reset_link_expires(client, clock, person, smtpd):  # noqa: F811
+def test_reset_link_expires(client, clock, person, smtpd):
     ask_for_link(client)
     link = smtpd.inbox.last_link(person)
     clock.advance(1799)
@@ -132,7 +141,7 @@ def test_reset_link_expires(client, clock, person, smtpd):  # noqa: F811
     assert expired.status_code == 410 and "expires after 30 minutes" in expired.text
 
 
-def test_a_newer_link_kills_the_older(client, person, smtpd):  # noqa: F811
+def test_a_newer_link_kills_the_older(client, person, smtpd):
     ask_for_link(client)
     older = smtpd.inbox.last_link(person)
     ask_for_link(client)
@@ -142,7 +151,7 @@ def test_a_newer_link_kills_the_older(client, person, smtpd):  # noqa: F811
     assert set_password(client, newer).status_code == 302
 
 
-def test_reset_signs_out_every_other_session(app, client, clock, person, smtpd):  # noqa: F811
+def test_reset_signs_out_every_other_session(app, client, clock, person, smtpd):
     laptop = AuthActions(app.test_client())
     assert laptop.login(remember=True).status_code == 302
     ask_for_link(client)
@@ -150,12 +159,12 @@ def test_reset_signs_out_every_other_session(app, client, clock, person, smtpd):
     clock.advance(901)  # the laptop's access token runs out; its refresh token must not work
     laptop_page = laptop._client.get("/account")
     assert laptop_page.status_code == 302 and laptop_page.headers["Location"].startswith(
-        "/auth/login")
+        "/auth/login"
+    )
     assert client.get("/account").status_code == 200  # this browser refreshes fine
 
 
-def test_a_signed_in_browser_is_moved_to_the_new_session(app, client, auth, clock,
-                                                         smtpd):  # noqa: F811
+def test_a_signed_in_browser_is_moved_to_the_new_session(app, client, auth, clock, smtpd):
     auth.register("person@example.com")
     old_refresh = auth.tokens()[1]
     ask_for_link(client)
@@ -165,7 +174,7 @@ def test_a_signed_in_browser_is_moved_to_the_new_session(app, client, auth, cloc
     assert client.get("/account").status_code == 200
 
 
-def test_new_password_follows_the_sign_up_policy(client, person, smtpd):  # noqa: F811
+def test_new_password_follows_the_sign_up_policy(client, person, smtpd):
     ask_for_link(client)
     link = smtpd.inbox.last_link(person)
     short = set_password(client, link, password="short")
@@ -181,7 +190,7 @@ def test_unknown_or_odd_tokens_get_a_clear_page(client, token):
     assert response.status_code == 410 and "Send a new link" in response.text
 
 
-def test_forgot_without_csrf_sends_nothing(client, person, smtpd):  # noqa: F811
+def test_forgot_without_csrf_sends_nothing(client, person, smtpd):
     response = client.post("/auth/forgot", data={"email": person})
     assert response.status_code == 400
     assert smtpd.inbox.messages == [] and smtpd.inbox.noops == 0
@@ -189,12 +198,13 @@ def test_forgot_without_csrf_sends_nothing(client, person, smtpd):  # noqa: F811
 
 def test_invalid_email_is_a_form_error(client):
     page = client.get("/auth/forgot")
-    response = client.post("/auth/forgot", data={"csrf_token": csrf_token(page.text),
-                                                 "email": "not-an-address"})
+    response = client.post(
+        "/auth/forgot", data={"csrf_token": csrf_token(page.text), "email": "not-an-address"}
+    )
     assert response.status_code == 200 and "Enter a valid email address" in response.text
 
 
-def test_no_log_line_carries_the_token(client, person, smtpd, caplog):  # noqa: F811
+def test_no_log_line_carries_the_token(client, person, smtpd, caplog):
     caplog.set_level(logging.DEBUG)
     ask_for_link(client)
     link = smtpd.inbox.last_link(person)
@@ -227,10 +237,13 @@ class TestMailServerDown:
 
 class TestThrottling:
     @pytest.fixture
-    def config_overrides(self, smtpd):  # noqa: F811
-        return mail_config(smtpd.port, RATELIMIT_ENABLED=True,
-                           FORGOT_LIMIT_PER_EMAIL="2 per hour",
-                           FORGOT_LIMIT_PER_ADDRESS="4 per hour")
+    def config_overrides(self, smtpd):
+        return mail_config(
+            smtpd.port,
+            RATELIMIT_ENABLED=True,
+            FORGOT_LIMIT_PER_EMAIL="2 per hour",
+            FORGOT_LIMIT_PER_ADDRESS="4 per hour",
+        )
 
     def test_per_email_limit(self, client, clock):
         assert ask_for_link(client).status_code == 200

@@ -1,12 +1,13 @@
 """Remember me: unchecked, a browser-session login that ends after SESSION_MAX_AGE_SHORT;
 checked, persistent cookies and a session that lasts up to SESSION_MAX_AGE."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import LoginSession
+from app.extensions import db
 
 from .conftest import parse_set_cookies
 
@@ -15,14 +16,19 @@ DAY = 86_400
 
 @pytest.fixture
 def config_overrides():
-    return {"ACCESS_TOKEN_TTL": 600, "REFRESH_TOKEN_TTL": 14 * DAY,
-            "SESSION_MAX_AGE": 30 * DAY, "SESSION_MAX_AGE_SHORT": DAY}
+    return {
+        "ACCESS_TOKEN_TTL": 600,
+        "REFRESH_TOKEN_TTL": 14 * DAY,
+        "SESSION_MAX_AGE": 30 * DAY,
+        "SESSION_MAX_AGE_SHORT": DAY,
+    }
 
 
 def session_length(app) -> float:
     with app.app_context():
-        row = db.session.scalars(select(LoginSession).order_by(LoginSession.created_at.desc(),
-                                                                  LoginSession.id)).first()
+        row = db.session.scalars(
+            select(LoginSession).order_by(LoginSession.created_at.desc(), LoginSession.id)
+        ).first()
         return (row.expires_at - row.created_at).total_seconds()
 
 

@@ -1,4 +1,5 @@
 """The revocation list: a revoked session's access tokens stop working at once, without SQL."""
+
 from __future__ import annotations
 
 import logging
@@ -8,14 +9,14 @@ import pytest
 import redis
 
 from app import create_app
+from app.sessions import store as session_store
+from app.sessions.authority import get_authority
 from app.sessions.revocation import (
     MemoryRevocationStore,
     RedisRevocationStore,
     RevocationList,
     get_revocation_list,
 )
-from app.sessions.authority import get_authority
-from app.sessions import store as session_store
 from app.sessions.tokens import TokenType
 
 from .conftest import AuthActions, base_config, parse_set_cookies, request_with
@@ -37,6 +38,7 @@ def signed_in(app, email="person@example.com"):
 
 
 # --- the memory store ---------------------------------------------------------------------
+
 
 def test_memory_store_forgets_entries_after_the_window():
     store = MemoryRevocationStore(window=61)
@@ -68,11 +70,13 @@ def test_a_failing_store_never_undoes_a_signout_and_a_failing_read_is_503(caplog
         revocations.revoke(["a"])  # logged, not raised
     assert "unavailable on write" in caplog.text
     from werkzeug.exceptions import ServiceUnavailable
+
     with pytest.raises(ServiceUnavailable):
         revocations.is_revoked("a", 0.0)
 
 
 # --- through the app ----------------------------------------------------------------------
+
 
 def test_logout_kills_the_access_token_at_once(client, auth, count_sql):
     auth.register()
@@ -86,8 +90,9 @@ def test_logout_kills_the_access_token_at_once(client, auth, count_sql):
     assert request_with(client, "/account", access=access).status_code == 302
 
 
-def test_revoked_access_beside_its_refresh_token_is_anonymous_without_sql(app, client, auth,
-                                                                          count_sql):
+def test_revoked_access_beside_its_refresh_token_is_anonymous_without_sql(
+    app, client, auth, count_sql
+):
     auth.register()
     other, (access, refresh) = signed_in(app)
     with app.app_context():
@@ -108,8 +113,11 @@ def test_bearer_token_of_a_revoked_session_is_401(client, auth):
     auth.register()
     access, _ = auth.tokens()
     auth.logout()
-    response = request_with(client, "/account", headers={
-        "Authorization": f"Bearer {access}", "Accept": "application/json"})
+    response = request_with(
+        client,
+        "/account",
+        headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+    )
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
@@ -141,6 +149,7 @@ def test_entries_outlive_every_access_token_they_cover(app, client, clock, auth)
 
 # --- Redis, shared by several workers -----------------------------------------------------
 
+
 @pytest.fixture
 def redis_prefix():
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
@@ -165,8 +174,9 @@ def test_redis_store_sets_expiring_keys(redis_prefix):
 
 
 def test_two_workers_share_revocations_through_redis(tmp_path, clock, redis_prefix):
-    settings = dict(REVOCATION_STORE_URI=REDIS_URL, REVOCATION_KEY_PREFIX=redis_prefix,
-                    ACCESS_TOKEN_TTL=60)
+    settings = dict(
+        REVOCATION_STORE_URI=REDIS_URL, REVOCATION_KEY_PREFIX=redis_prefix, ACCESS_TOKEN_TTL=60
+    )
     worker_a = create_app(base_config(tmp_path, clock, **settings))
     worker_b = create_app(base_config(tmp_path, clock, **settings))
     actions = AuthActions(worker_a.test_client())
@@ -194,8 +204,11 @@ def test_without_redis_another_worker_keeps_trusting_the_token(tmp_path, clock):
 
 
 def test_redis_down_is_a_503_that_keeps_the_cookies(tmp_path, clock):
-    app = create_app(base_config(tmp_path, clock, REVOCATION_STORE_URI="redis://127.0.0.1:1/0",
-                                 REVOCATION_TIMEOUT=0.2))
+    app = create_app(
+        base_config(
+            tmp_path, clock, REVOCATION_STORE_URI="redis://127.0.0.1:1/0", REVOCATION_TIMEOUT=0.2
+        )
+    )
     actions = AuthActions(app.test_client())
     actions.register()  # the revocation list is not needed to sign up
     access, refresh = actions.tokens()

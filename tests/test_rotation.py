@@ -1,4 +1,5 @@
 """Refresh rotation, the grace window, and reuse detection revoking the whole session."""
+
 from __future__ import annotations
 
 import logging
@@ -7,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import LoginSession, RefreshToken
+from app.extensions import db
 from app.sessions.tokens import hash_token
 
 from .conftest import parse_set_cookies, request_with
@@ -37,10 +38,12 @@ def test_each_use_rotates_and_marks_the_old_token_replaced(app, client, refresh0
     refresh1 = cookies["refresh_token"].value
     assert response.status_code == 200 and refresh1 != refresh0
     with app.app_context():
-        old = db.session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hash_token(refresh0)))
-        new = db.session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hash_token(refresh1)))
+        old = db.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_token(refresh0))
+        )
+        new = db.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_token(refresh1))
+        )
         assert old.replaced_at is not None and old.replaced_by == new.id
         assert new.session_id == old.session_id and new.replaced_at is None
 
@@ -118,17 +121,23 @@ def test_parallel_uses_rotate_exactly_once_and_all_stay_signed_in(app, refresh0)
 def test_end_user_sessions_keeps_only_the_named_one(app, client, auth):
     from app.sessions import store as session_store
     from app.sessions.authority import get_authority
+
     from .conftest import AuthActions
+
     auth.register(EMAIL)
     keep_refresh = auth.tokens()[1]
     other = client.application.test_client()
     AuthActions(other).login(EMAIL)
     other_refresh = other.get_cookie("refresh_token").value
     with app.app_context():
-        keep = db.session.scalar(select(RefreshToken.session_id).where(
-            RefreshToken.token_hash == hash_token(keep_refresh)))
-        ended = session_store.end_user_sessions(1, authority=get_authority(), reason="password",
-                                                keep_session=keep)
+        keep = db.session.scalar(
+            select(RefreshToken.session_id).where(
+                RefreshToken.token_hash == hash_token(keep_refresh)
+            )
+        )
+        ended = session_store.end_user_sessions(
+            1, authority=get_authority(), reason="password", keep_session=keep
+        )
     assert ended == 1
     assert use(client, other_refresh)[0].status_code == 302
     assert use(client, keep_refresh)[0].status_code == 200

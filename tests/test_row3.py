@@ -1,4 +1,5 @@
 """Row 3: a valid access token beside an expired refresh token (refresh outlived by access)."""
+
 from __future__ import annotations
 
 import jwt
@@ -11,8 +12,12 @@ EMAIL = "person@example.com"
 
 @pytest.fixture
 def config_overrides():
-    return {"ACCESS_TOKEN_TTL": 600, "REFRESH_TOKEN_TTL": 30, "SESSION_MAX_AGE": 3600,
-            "SESSION_MAX_AGE_SHORT": 3600}
+    return {
+        "ACCESS_TOKEN_TTL": 600,
+        "REFRESH_TOKEN_TTL": 30,
+        "SESSION_MAX_AGE": 3600,
+        "SESSION_MAX_AGE_SHORT": 3600,
+    }
 
 
 def test_valid_access_expired_refresh_gets_a_new_refresh_token(client, clock, auth):

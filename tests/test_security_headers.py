@@ -1,4 +1,5 @@
 """Security headers on every response; no-store wherever account data or tokens travel."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,7 @@ from app.web.headers import CONTENT_SECURITY_POLICY
 
 from .conftest import csrf_token, request_with
 
-PATHS = ["/", "/auth/login", "/auth/register", "/healthz", "/no-such-page",
-         "/static/style.css"]
+PATHS = ["/", "/auth/login", "/auth/register", "/healthz", "/no-such-page", "/static/style.css"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -17,8 +17,12 @@ def test_every_response_carries_the_headers(client, path):
     response.close()
     csp = response.headers["Content-Security-Policy"]
     assert csp == CONTENT_SECURITY_POLICY
-    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-                      "script-src 'self'"):
+    for directive in (
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "script-src 'self'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -28,7 +32,9 @@ def test_every_response_carries_the_headers(client, path):
 
 def test_hsts_when_cookies_are_secure(tmp_path, clock):
     from app import create_app
+
     from .conftest import base_config
+
     app = create_app(base_config(tmp_path, clock, COOKIE_SECURE=True))
     response = app.test_client().get("/", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
@@ -47,8 +53,9 @@ def test_anonymous_public_pages_may_be_cached_static_files_too(client):
         assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
-@pytest.mark.parametrize("path", ["/", "/account", "/account/sessions", "/account/password",
-                                  "/no-such-page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/account", "/account/sessions", "/account/password", "/no-such-page"]
+)
 def test_signed_in_pages_are_no_store(client, auth, path):
     auth.register()
     access, refresh = auth.tokens()
@@ -67,6 +74,7 @@ def test_csrf_failure_and_server_error_are_no_store(app, client):
 
     def explode():
         raise ValueError("boom")
+
     app.view_functions["main.index"] = explode
     response = client.get("/")
     assert response.status_code == 500 and response.headers["Cache-Control"] == "no-store"

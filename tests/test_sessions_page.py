@@ -1,4 +1,5 @@
 """The sessions page: every open sign-in, revoke one, or sign out all the others."""
+
 from __future__ import annotations
 
 import re
@@ -6,15 +7,19 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import LoginSession, RefreshToken, SecurityEvent
+from app.extensions import db
 
 from .conftest import AuthActions, csrf_token, parse_set_cookies
 
-CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/120.0.6099.71 Safari/537.36")
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.6099.71 Safari/537.36"
+)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
 REVOKE_RE = re.compile(r'action="/account/sessions/([^/"]+)/revoke"')
 
 
@@ -84,8 +89,9 @@ def test_revoke_signs_that_device_out_at_once(app, devices, count_sql):
     laptop, phone = devices
     page = laptop.get("/account/sessions")
     sid = REVOKE_RE.search(page.text).group(1)
-    response = laptop.post(f"/account/sessions/{sid}/revoke",
-                           data={"csrf_token": csrf_token(page.text)})
+    response = laptop.post(
+        f"/account/sessions/{sid}/revoke", data={"csrf_token": csrf_token(page.text)}
+    )
     assert response.status_code == 302 and response.location == "/account/sessions"
     assert "That session has been signed out." in laptop.get("/account/sessions").text
     # The phone's access token is still unexpired, yet it is signed out now, without SQL.
@@ -107,8 +113,9 @@ def test_revoking_this_device_is_a_logout(app, client, auth):
     auth.register()
     page = client.get("/account/sessions")
     (current,) = sessions_in_db(app)
-    response = client.post(f"/account/sessions/{current.id}/revoke",
-                           data={"csrf_token": csrf_token(page.text)})
+    response = client.post(
+        f"/account/sessions/{current.id}/revoke", data={"csrf_token": csrf_token(page.text)}
+    )
     assert response.status_code == 302 and response.location == "/auth/login"
     assert parse_set_cookies(response)["access_token"].expired
     assert client.get("/account").status_code == 302
@@ -121,8 +128,9 @@ def test_another_users_session_is_404_and_changes_nothing(app, client, auth):
     (theirs,) = sessions_in_db(app, user_id=2)
     page = client.get("/account/sessions")
     for sid in (theirs.id, "no-such-session"):
-        response = client.post(f"/account/sessions/{sid}/revoke",
-                               data={"csrf_token": csrf_token(page.text)})
+        response = client.post(
+            f"/account/sessions/{sid}/revoke", data={"csrf_token": csrf_token(page.text)}
+        )
         assert response.status_code == 404
     (theirs,) = sessions_in_db(app, user_id=2)
     assert theirs.revoked_at is None
@@ -134,8 +142,9 @@ def test_sign_out_all_other_sessions(app, devices, count_sql):
     laptop, phone = devices
     tablet = browser(app, IPHONE, "192.0.2.44")
     page = laptop.get("/account/sessions")
-    response = laptop.post("/account/sessions/revoke-others",
-                           data={"csrf_token": csrf_token(page.text)})
+    response = laptop.post(
+        "/account/sessions/revoke-others", data={"csrf_token": csrf_token(page.text)}
+    )
     assert response.status_code == 302
     assert "Signed out of 2 other sessions." in laptop.get("/account/sessions").text
     for other in (phone, tablet):
@@ -182,14 +191,16 @@ def test_a_session_idle_past_the_refresh_lifetime_is_not_listed(app, devices, cl
     assert phone.get("/account").status_code == 302
 
 
-def test_revoking_this_device_with_an_expired_access_token_leaves_no_tokens(app, client, auth,
-                                                                             clock):
+def test_revoking_this_device_with_an_expired_access_token_leaves_no_tokens(
+    app, client, auth, clock
+):
     auth.register()
     page = client.get("/account/sessions")
     (current,) = sessions_in_db(app)
     clock.advance(61)  # the request is refreshed on its way in
-    response = client.post(f"/account/sessions/{current.id}/revoke",
-                           data={"csrf_token": csrf_token(page.text)})
+    response = client.post(
+        f"/account/sessions/{current.id}/revoke", data={"csrf_token": csrf_token(page.text)}
+    )
     assert response.status_code == 302 and response.location == "/auth/login"
     cookies = parse_set_cookies(response)
     assert cookies["access_token"].expired and cookies["refresh_token"].expired

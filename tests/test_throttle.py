@@ -1,4 +1,5 @@
 """Failed logins are throttled per address and per email; a 429 page says when to retry."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,11 @@ from .conftest import AuthActions
 
 @pytest.fixture
 def config_overrides():
-    return {"RATELIMIT_ENABLED": True, "LOGIN_LIMIT_PER_EMAIL": "3 per 15 minutes",
-            "LOGIN_LIMIT_PER_ADDRESS": "6 per 15 minutes"}
+    return {
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_LIMIT_PER_EMAIL": "3 per 15 minutes",
+        "LOGIN_LIMIT_PER_ADDRESS": "6 per 15 minutes",
+    }
 
 
 def test_failed_logins_per_email_end_in_429_with_retry_after(client, auth):
@@ -40,9 +44,14 @@ def test_per_address_limit_covers_many_emails(client, auth):
 
 def test_throttling_can_be_switched_off(tmp_path, clock):
     from app import create_app
+
     from .conftest import base_config
-    app = create_app(base_config(tmp_path, clock, RATELIMIT_ENABLED=False,
-                                 LOGIN_LIMIT_PER_EMAIL="1 per 15 minutes"))
+
+    app = create_app(
+        base_config(
+            tmp_path, clock, RATELIMIT_ENABLED=False, LOGIN_LIMIT_PER_EMAIL="1 per 15 minutes"
+        )
+    )
     actions = AuthActions(app.test_client())
     for _ in range(4):
         assert actions.login(password="wrong-password-x").status_code == 200
@@ -53,6 +62,7 @@ class LimiterClock:
 
     def __init__(self) -> None:
         import time
+
         self.now = time.time()
 
     def time(self) -> float:

@@ -1,4 +1,5 @@
 """No account probing by timing: a login for an unknown email does the same argon2 work."""
+
 from __future__ import annotations
 
 import statistics

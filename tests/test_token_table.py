@@ -1,12 +1,13 @@
 """The four rows of the before_request table, driven by a controllable clock."""
+
 from __future__ import annotations
 
 import jwt
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import LoginSession, RefreshToken
+from app.extensions import db
 from app.sessions.tokens import hash_token
 
 from .conftest import parse_set_cookies, request_with
@@ -16,8 +17,13 @@ EMAIL = "person@example.com"
 
 @pytest.fixture
 def config_overrides():
-    return {"ACCESS_TOKEN_TTL": 60, "REFRESH_TOKEN_TTL": 600, "REFRESH_REUSE_GRACE": 5,
-            "SESSION_MAX_AGE": 3600, "SESSION_MAX_AGE_SHORT": 3600}
+    return {
+        "ACCESS_TOKEN_TTL": 60,
+        "REFRESH_TOKEN_TTL": 600,
+        "REFRESH_REUSE_GRACE": 5,
+        "SESSION_MAX_AGE": 3600,
+        "SESSION_MAX_AGE_SHORT": 3600,
+    }
 
 
 @pytest.fixture
@@ -51,8 +57,9 @@ def test_row2_expired_access_valid_refresh_reissues_both(client, clock, pair):
     cookies = parse_set_cookies(response)
     assert cookies["access_token"].value not in ("", access)
     assert cookies["refresh_token"].value not in ("", refresh)
-    follow = request_with(client, access=cookies["access_token"].value,
-                          refresh=cookies["refresh_token"].value)
+    follow = request_with(
+        client, access=cookies["access_token"].value, refresh=cookies["refresh_token"].value
+    )
     assert signed_in(follow) and "access_token" not in parse_set_cookies(follow)
 
 
@@ -86,8 +93,9 @@ def test_row4_both_expired_is_anonymous_and_expires_cookies(client, clock, pair)
 
 def test_row4_json_client_gets_401_with_bearer_challenge(client, clock, pair):
     clock.advance(3601)
-    response = request_with(client, access=pair[0], refresh=pair[1],
-                            headers={"Accept": "application/json"})
+    response = request_with(
+        client, access=pair[0], refresh=pair[1], headers={"Accept": "application/json"}
+    )
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.json["error"]
@@ -145,8 +153,9 @@ def test_bearer_header_authenticates_and_never_sets_token_cookies(client, pair):
 
 
 def test_bearer_refresh_token_is_refused(client, pair):
-    response = request_with(client, headers={"Authorization": f"Bearer {pair[1]}",
-                                             "Accept": "application/json"})
+    response = request_with(
+        client, headers={"Authorization": f"Bearer {pair[1]}", "Accept": "application/json"}
+    )
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 

@@ -1,4 +1,5 @@
 """Token issue and verification, as pure functions (no app, no request)."""
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,9 @@ RING = KeyRing.from_config({"k1": KEY}, "k1", "HS256")
 
 
 def issue(typ=TokenType.ACCESS, ring=RING, now=NOW, ttl=60, **kw):
-    token, _ = issue_token(keyring=ring, typ=typ, sub="7", sid="s1", issuer="test", now=now,
-                           ttl=ttl, **kw)
+    token, _ = issue_token(
+        keyring=ring, typ=typ, sub="7", sid="s1", issuer="test", now=now, ttl=ttl, **kw
+    )
     return token
 
 
@@ -43,8 +45,15 @@ def forge(claims: dict, *, key=KEY, alg="HS256", headers=None) -> str:
 
 
 def full_claims(**changes) -> dict:
-    claims = {"sub": "7", "sid": "s1", "jti": "j", "iat": NOW, "exp": NOW + 60, "iss": "test",
-              "typ": "access"}
+    claims = {
+        "sub": "7",
+        "sid": "s1",
+        "jti": "j",
+        "iat": NOW,
+        "exp": NOW + 60,
+        "iss": "test",
+        "typ": "access",
+    }
     claims.update(changes)
     return claims
 
@@ -95,6 +104,7 @@ def test_wrong_issuer_is_invalid():
 def test_alg_none_is_invalid(alg):
     def seg(obj):
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
     token = f"{seg({'alg': alg, 'kid': 'k1', 'typ': 'JWT'})}.{seg(full_claims())}."
     assert verify(token).status is TokenStatus.INVALID
 
@@ -142,8 +152,9 @@ def test_retired_key_still_verifies_until_removed():
     assert verify(old, ring=removed).status is TokenStatus.INVALID
 
 
-@pytest.mark.parametrize("claim,value", [("exp", "1900000000"), ("exp", 1.9e9), ("iat", "x"),
-                                         ("sub", 7), ("exp", True)])
+@pytest.mark.parametrize(
+    "claim,value", [("exp", "1900000000"), ("exp", 1.9e9), ("iat", "x"), ("sub", 7), ("exp", True)]
+)
 def test_claims_of_the_wrong_type_are_invalid(claim, value):
     assert verify(forge(full_claims(**{claim: value}))).status is TokenStatus.INVALID
 
@@ -155,17 +166,20 @@ def test_garbage_is_invalid(garbage):
 
 def test_es256_keys_sign_and_verify_and_hmac_with_public_key_fails():
     private = ec.generate_private_key(ec.SECP256R1())
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     ring = KeyRing.from_config({"ec": pem}, "ec", "ES256")
     assert verify(issue(ring=ring), ring=ring).valid
     # The classic confusion attack: HMAC-sign with the public key as the secret.
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","kid":"ec"}').rstrip(b"=")
     payload = base64.urlsafe_b64encode(json.dumps(full_claims()).encode()).rstrip(b"=")
     sig = base64.urlsafe_b64encode(
-        hmac.new(public_pem, header + b"." + payload, hashlib.sha256).digest()).rstrip(b"=")
+        hmac.new(public_pem, header + b"." + payload, hashlib.sha256).digest()
+    ).rstrip(b"=")
     forged = b".".join([header, payload, sig]).decode()
     assert verify(forged, ring=ring).status is TokenStatus.INVALID
 
@@ -180,8 +194,12 @@ def test_cache_rechecks_expiry_and_type_on_every_hit():
     kw = dict(keyring=RING, issuer="test")
     assert cache.verify(token, typ=TokenType.ACCESS, now=NOW + 1, **kw).valid
     assert len(cache) == 1
-    assert cache.verify(token, typ=TokenType.ACCESS, now=NOW + 60, **kw).status is TokenStatus.EXPIRED
-    assert cache.verify(token, typ=TokenType.REFRESH, now=NOW + 1, **kw).status is TokenStatus.INVALID
+    assert (
+        cache.verify(token, typ=TokenType.ACCESS, now=NOW + 60, **kw).status is TokenStatus.EXPIRED
+    )
+    assert (
+        cache.verify(token, typ=TokenType.REFRESH, now=NOW + 1, **kw).status is TokenStatus.INVALID
+    )
 
 
 def test_cache_never_stores_rejected_tokens_and_a_changed_byte_misses():
@@ -197,6 +215,6 @@ def test_cache_never_stores_rejected_tokens_and_a_changed_byte_misses():
 
 def test_cache_is_bounded():
     cache = VerifiedTokenCache(3)
-    for i in range(10):
+    for _i in range(10):
         cache.verify(issue(), keyring=RING, issuer="test", typ=TokenType.ACCESS, now=NOW + 1)
     assert len(cache) == 3

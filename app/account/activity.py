@@ -6,15 +6,16 @@ it, and opening an ORM session (whose teardown then rolls it back) for one read 
 than the indexed query itself on every load of the page. The read needs no transaction of the
 request's: it runs on committed rows, as the session's first statement would.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from sqlalchemy import Row, bindparam, select
 
-from ..extensions import db
 from ..db.models import SecurityEvent
+from ..extensions import db
 
 RECENT_EVENTS = 20
 

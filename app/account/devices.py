@@ -1,4 +1,5 @@
 """Browser and operating system in words a person recognises, read from a User-Agent string."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ class Device:
 def _parsed(user_agent: str) -> tuple[str, str]:
     agent = parse(user_agent or "")
     browser_major = agent.browser.version_string.split(".")[0]
-    return (_name(agent.browser.family, browser_major),
-            _name(agent.os.family, agent.os.version_string))
+    return (
+        _name(agent.browser.family, browser_major),
+        _name(agent.os.family, agent.os.version_string),
+    )
 
 
 def _name(family: str, version: str) -> str:
@@ -32,6 +35,6 @@ def _name(family: str, version: str) -> str:
 
 
 def describe(user_agent: str | None) -> Device:
-    """"Chrome 120" on "Windows 10"; unknown parts say so in the reader's language."""
+    """ "Chrome 120" on "Windows 10"; unknown parts say so in the reader's language."""
     browser, system = _parsed((user_agent or "")[:512])
     return Device(browser or str(UNKNOWN_BROWSER), system or str(UNKNOWN_SYSTEM))

@@ -1,4 +1,5 @@
 """Forms of the account pages (the revoke buttons use the shared PostButtonForm)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,14 +1,15 @@
 """Checking an email and password, the same way for the login form and the JSON API."""
+
 from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
 
-from . import events
-from ..sessions.authority import get_authority
-from .events import EventKind
-from ..extensions import db
 from ..db.models import User
+from ..extensions import db
+from ..sessions.authority import get_authority
+from . import events
+from .events import EventKind
 from .passwords import get_passwords
 
 MAX_EMAIL_LENGTH = 320
@@ -25,8 +26,9 @@ def verify_credentials(email: str, password: str) -> User | None:
         user = db.session.scalar(select(User).where(User.email == email))
     passwords = get_passwords()
     if not passwords.verify(user.password_hash if user else None, password):
-        events.record(EventKind.LOGIN_FAILED, authority=get_authority(),
-                      user_id=user.id if user else None)
+        events.record(
+            EventKind.LOGIN_FAILED, authority=get_authority(), user_id=user.id if user else None
+        )
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)

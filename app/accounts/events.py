@@ -3,6 +3,7 @@
 A log line names the event, the user id and the session id, never a token, password or hash.
 A refresh is logged but gets no row (it happens every few minutes and would drown the rest).
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,9 +11,9 @@ from enum import Enum
 
 from flask import has_request_context, request
 
-from ..sessions.authority import Authority
-from ..extensions import db
 from ..db.models import SecurityEvent, utc
+from ..extensions import db
+from ..sessions.authority import Authority
 
 log = logging.getLogger("gatehouse.events")
 
@@ -35,7 +36,11 @@ NOT_STORED = frozenset({EventKind.REFRESH})
 
 
 def record(
-    kind: EventKind, *, authority: Authority, user_id: int | None, session_id: str | None = None,
+    kind: EventKind,
+    *,
+    authority: Authority,
+    user_id: int | None,
+    session_id: str | None = None,
     commit: bool = True,
 ) -> None:
     """Log the event; store it for the user's activity list unless it is a refresh."""
@@ -44,13 +49,22 @@ def record(
     log.log(
         logging.WARNING if kind is EventKind.REFRESH_TOKEN_REUSE else logging.INFO,
         "auth_event event=%s user=%s session=%s ip=%s",
-        kind.value, user_id if user_id is not None else "-", session_id or "-", ip or "-",
+        kind.value,
+        user_id if user_id is not None else "-",
+        session_id or "-",
+        ip or "-",
     )
     if kind in NOT_STORED or user_id is None:
         return
-    db.session.add(SecurityEvent(
-        user_id=user_id, kind=kind.value, created_at=utc(authority.now()),
-        session_id=session_id, ip=ip[:64], user_agent=user_agent,
-    ))
+    db.session.add(
+        SecurityEvent(
+            user_id=user_id,
+            kind=kind.value,
+            created_at=utc(authority.now()),
+            session_id=session_id,
+            ip=ip[:64],
+            user_agent=user_agent,
+        )
+    )
     if commit:
         db.session.commit()

@@ -6,6 +6,7 @@ purpose: issuing a new one deletes the older, and using one is a compare-and-set
 (``used_at IS NULL``), so two submissions of the same link can never both succeed. Expiry is
 read from the Authority clock.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -13,9 +14,9 @@ from enum import Enum
 
 from sqlalchemy import delete, select, update
 
-from ..sessions.authority import Authority
-from ..extensions import db
 from ..db.models import EmailToken, utc
+from ..extensions import db
+from ..sessions.authority import Authority
 from ..sessions.tokens import hash_token
 
 TOKEN_BYTES = 32
@@ -31,19 +32,32 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def issue(user_id: int, purpose: Purpose, *, authority: Authority, ttl: int,
-          token: str | None = None, commit: bool = True) -> str:
+def issue(
+    user_id: int,
+    purpose: Purpose,
+    *,
+    authority: Authority,
+    ttl: int,
+    token: str | None = None,
+    commit: bool = True,
+) -> str:
     """Store a new token for ``user_id`` (hash only), killing any older one of that purpose."""
     token = token or new_token()
     now = authority.now()
     db.session.execute(
-        delete(EmailToken).where(EmailToken.user_id == user_id,
-                                 EmailToken.purpose == purpose.value)
+        delete(EmailToken).where(
+            EmailToken.user_id == user_id, EmailToken.purpose == purpose.value
+        )
     )
-    db.session.add(EmailToken(
-        purpose=purpose.value, user_id=user_id, token_hash=hash_token(token),
-        created_at=utc(now), expires_at=utc(now + ttl),
-    ))
+    db.session.add(
+        EmailToken(
+            purpose=purpose.value,
+            user_id=user_id,
+            token_hash=hash_token(token),
+            created_at=utc(now),
+            expires_at=utc(now + ttl),
+        )
+    )
     if commit:
         db.session.commit()
     return token

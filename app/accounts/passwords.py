@@ -1,9 +1,10 @@
 """Password hashing with argon2id, including equal work for accounts that do not exist."""
+
 from __future__ import annotations
 
-from flask import Flask, current_app
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, current_app
 
 
 class Passwords:

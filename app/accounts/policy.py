@@ -6,9 +6,10 @@ and barely harder to guess. Instead a password is refused when zxcvbn rates it e
 (score below ``PASSWORD_MIN_SCORE``) or when it contains the name part of the person's email.
 Every refusal says why in plain words, through Flask-Babel.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
@@ -20,13 +21,19 @@ MIN_LOCAL_PART = 3  # shorter name parts ("al@…") would refuse too many good p
 
 # zxcvbn explains itself in English; these are its warnings in our own translated words.
 WARNINGS = {
-    "Straight rows of keys are easy to guess.": _l("Rows of keys on the keyboard are easy to guess."),
+    "Straight rows of keys are easy to guess.": _l(
+        "Rows of keys on the keyboard are easy to guess."
+    ),
     "Short keyboard patterns are easy to guess.": _l("Short keyboard patterns are easy to guess."),
-    'Repeats like "aaa" are easy to guess.': _l('Repeated characters like "aaa" are easy to guess.'),
-    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".':
-        _l('Repeated groups like "abcabc" are hardly harder to guess than "abc".'),
-    'Sequences like "abc" or "6543" are easy to guess.':
-        _l('Sequences like "abc" or "6543" are easy to guess.'),
+    'Repeats like "aaa" are easy to guess.': _l(
+        'Repeated characters like "aaa" are easy to guess.'
+    ),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': _l(
+        'Repeated groups like "abcabc" are hardly harder to guess than "abc".'
+    ),
+    'Sequences like "abc" or "6543" are easy to guess.': _l(
+        'Sequences like "abc" or "6543" are easy to guess.'
+    ),
     "Recent years are easy to guess.": _l("Recent years are easy to guess."),
     "Dates are often easy to guess.": _l("Dates are easy to guess."),
     "This is a top-10 common password.": _l("This is one of the most common passwords."),
@@ -34,7 +41,9 @@ WARNINGS = {
     "This is a very common password.": _l("This is a very common password."),
     "This is similar to a commonly used password.": _l("This is too close to a common password."),
     "A word by itself is easy to guess.": _l("A single word is easy to guess."),
-    "Names and surnames by themselves are easy to guess.": _l("A name by itself is easy to guess."),
+    "Names and surnames by themselves are easy to guess.": _l(
+        "A name by itself is easy to guess."
+    ),
     "Common names and surnames are easy to guess.": _l("Common names are easy to guess."),
 }
 ADVICE = _l("Try a few unrelated words, or a longer phrase only you would think of.")
@@ -55,8 +64,9 @@ class PasswordPolicy:
     ``email_from`` finds it another way, e.g. ``signed_in_email`` on a change-password form.
     """
 
-    def __init__(self, email_field: str | None = "email", email_from: EmailSource | None = None
-                 ) -> None:
+    def __init__(
+        self, email_field: str | None = "email", email_from: EmailSource | None = None
+    ) -> None:
         self.email_field = email_field
         self.email_from = email_from
 
@@ -70,8 +80,9 @@ class PasswordPolicy:
             raise ValidationError(_l("Use at most %(n)d characters.", n=high))
         local = local_part(self._email(form))
         if len(local) >= MIN_LOCAL_PART and local in password.lower():
-            raise ValidationError(_l("Do not use your email address, or its part before the @, "
-                                     "in your password."))
+            raise ValidationError(
+                _l("Do not use your email address, or its part before the @, in your password.")
+            )
         result = zxcvbn(password, user_inputs=[local] if local else [], max_length=high)
         if result["score"] < int(config["PASSWORD_MIN_SCORE"]):
             raise ValidationError(weakness_message(result["feedback"].get("warning") or ""))
@@ -90,7 +101,7 @@ def local_part(email: str) -> str:
 
 
 def weakness_message(warning: str) -> str:
-    """"Too easy to guess", the reason when zxcvbn gives one we know, and what to do."""
+    """ "Too easy to guess", the reason when zxcvbn gives one we know, and what to do."""
     reason = WARNINGS.get(warning)
     parts = [str(_l("This password is too easy to guess."))]
     if reason is not None:

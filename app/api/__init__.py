@@ -3,6 +3,7 @@
 Because the API neither reads nor sets cookies, a browser cannot be tricked into sending
 credentials to it, so it is exempt from the CSRF check that guards the HTML forms.
 """
+
 from flask import Blueprint
 
 from ..extensions import csrf

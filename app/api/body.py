@@ -1,4 +1,5 @@
 """Reading request bodies: the JSON object an operation expects, or a 400 that says why."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,6 +39,5 @@ def json_object(*required: str) -> dict[str, Any]:
     for name in required:
         value = body.get(name)
         if not isinstance(value, str) or not value:
-            raise InvalidApiRequest(_("The field %(name)s must be a non-empty string.",
-                                      name=name))
+            raise InvalidApiRequest(_("The field %(name)s must be a non-empty string.", name=name))
     return body

@@ -4,6 +4,7 @@ Codes follow RFC 6750 for the protected resources (``invalid_request``, ``invali
 and RFC 6749 for the token endpoints (``invalid_grant``: wrong password, or a refresh token
 that is unknown, expired, revoked or reused). Every 401 carries a Bearer challenge.
 """
+
 from __future__ import annotations
 
 from flask import Response, jsonify

@@ -3,6 +3,7 @@
 Written by hand as data, next to the views it describes; the test suite runs schemathesis
 against it, so a view that drifts from this document fails the build.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,9 @@ def _body(schema_name: str) -> dict[str, Any]:
 
 
 CHALLENGE = {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}
-BAD_REQUEST = _json("Error", "The body is not the JSON object this operation expects "
-                             "(`invalid_request`).")
+BAD_REQUEST = _json(
+    "Error", "The body is not the JSON object this operation expects (`invalid_request`)."
+)
 TOO_LARGE = _json("Error", "The body is larger than `MAX_CONTENT_LENGTH` (`too_large`).")
 UNAUTHENTICATED = _json(
     "Error",
@@ -49,8 +51,8 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "string",
                 "description": "A machine-readable code: `invalid_request`, `invalid_token`, "
-                               "`invalid_grant`, `unauthorized`, `not_found`, "
-                               "`method_not_allowed`, `too_large`, `rate_limited`.",
+                "`invalid_grant`, `unauthorized`, `not_found`, "
+                "`method_not_allowed`, `too_large`, `rate_limited`.",
             },
             "message": {"type": "string", "description": "A sentence for people."},
         },
@@ -73,11 +75,17 @@ SCHEMAS: dict[str, Any] = {
         "required": ["access_token", "refresh_token", "token_type", "expires_in"],
         "properties": {
             "access_token": {"type": "string", "description": "Send as `Authorization: Bearer`."},
-            "refresh_token": {"type": "string", "description": "Keep it; trade it at "
-                              "`/api/auth/refresh` when the access token expires."},
+            "refresh_token": {
+                "type": "string",
+                "description": "Keep it; trade it at "
+                "`/api/auth/refresh` when the access token expires.",
+            },
             "token_type": {"type": "string", "enum": ["Bearer"]},
-            "expires_in": {"type": "integer", "minimum": 0,
-                           "description": "Seconds until the access token expires."},
+            "expires_in": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Seconds until the access token expires.",
+            },
         },
     },
     "RefreshResponse": {
@@ -88,9 +96,9 @@ SCHEMAS: dict[str, Any] = {
             "refresh_token": {
                 "type": ["string", "null"],
                 "description": "The new refresh token; the one sent is no longer current. "
-                               "`null` when the sent token was the previous one, shown again "
-                               "within the grace window (a parallel refresh already replaced "
-                               "it), or when rotation is off: keep the newest one you hold.",
+                "`null` when the sent token was the previous one, shown again "
+                "within the grace window (a parallel refresh already replaced "
+                "it), or when rotation is off: keep the newest one you hold.",
             },
             "token_type": {"type": "string", "enum": ["Bearer"]},
             "expires_in": {"type": "integer", "minimum": 0},
@@ -110,14 +118,22 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "created_at", "last_seen_at", "user_agent", "ip", "current"],
         "properties": {
             "id": {"type": "string"},
-            "created_at": {"type": "string", "format": "date-time",
-                           "description": "Sign-in time."},
-            "last_seen_at": {"type": "string", "format": "date-time",
-                             "description": "Last refresh (or sign-in)."},
+            "created_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Sign-in time.",
+            },
+            "last_seen_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Last refresh (or sign-in).",
+            },
             "user_agent": {"type": "string", "description": "As sent at sign-in."},
             "ip": {"type": "string", "description": "Address at sign-in."},
-            "current": {"type": "boolean",
-                        "description": "The session of the access token making this call."},
+            "current": {
+                "type": "boolean",
+                "description": "The session of the access token making this call.",
+            },
         },
     },
     "SessionList": {
@@ -133,22 +149,31 @@ PATHS: dict[str, Any] = {
             "operationId": "createToken",
             "summary": "Sign in with email and password",
             "description": "Starts a persistent login session (it ends after "
-                           "`REFRESH_TOKEN_TTL` seconds without a refresh, or `SESSION_MAX_AGE` "
-                           "after sign-in). Failed attempts are throttled per address and per "
-                           "email, sharing one budget with the login form.",
+            "`REFRESH_TOKEN_TTL` seconds without a refresh, or `SESSION_MAX_AGE` "
+            "after sign-in). Failed attempts are throttled per address and per "
+            "email, sharing one budget with the login form.",
             "security": [],
             "requestBody": _body("TokenRequest"),
             "responses": {
                 "200": _json("TokenResponse", "Signed in."),
                 "400": BAD_REQUEST,
                 "413": TOO_LARGE,
-                "401": _json("Error", "Wrong email or password (`invalid_grant`); the same "
-                                      "answer for both.", CHALLENGE),
-                "403": _json("Error", "The password was right but the email address is not "
-                                      "confirmed yet, and the site requires it "
-                                      "(`email_not_confirmed`)."),
-                "429": _json("Error", "Too many failed attempts (`rate_limited`).",
-                             {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}),
+                "401": _json(
+                    "Error",
+                    "Wrong email or password (`invalid_grant`); the same answer for both.",
+                    CHALLENGE,
+                ),
+                "403": _json(
+                    "Error",
+                    "The password was right but the email address is not "
+                    "confirmed yet, and the site requires it "
+                    "(`email_not_confirmed`).",
+                ),
+                "429": _json(
+                    "Error",
+                    "Too many failed attempts (`rate_limited`).",
+                    {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+                ),
             },
         },
     },
@@ -157,17 +182,20 @@ PATHS: dict[str, Any] = {
             "operationId": "refreshToken",
             "summary": "Trade a refresh token for a new access token",
             "description": "Each use replaces the refresh token (rotation). The previous token, "
-                           "shown again within `REFRESH_REUSE_GRACE` seconds, gets an access "
-                           "token and `refresh_token: null`; any other replaced token is taken "
-                           "as stolen and ends the whole session.",
+            "shown again within `REFRESH_REUSE_GRACE` seconds, gets an access "
+            "token and `refresh_token: null`; any other replaced token is taken "
+            "as stolen and ends the whole session.",
             "security": [],
             "requestBody": _body("RefreshTokenRequest"),
             "responses": {
                 "200": _json("RefreshResponse", "A new access token (and refresh token)."),
                 "400": BAD_REQUEST,
                 "413": TOO_LARGE,
-                "401": _json("Error", "The refresh token is invalid, expired, revoked or "
-                                      "reused (`invalid_grant`).", CHALLENGE),
+                "401": _json(
+                    "Error",
+                    "The refresh token is invalid, expired, revoked or reused (`invalid_grant`).",
+                    CHALLENGE,
+                ),
             },
         },
     },
@@ -176,8 +204,8 @@ PATHS: dict[str, Any] = {
             "operationId": "logout",
             "summary": "End the refresh token's session",
             "description": "Idempotent: an unknown, expired or already ended token also gets "
-                           "204 and changes nothing. Access tokens already issued stay valid "
-                           "until they expire (at most `ACCESS_TOKEN_TTL` seconds).",
+            "204 and changes nothing. Access tokens already issued stay valid "
+            "until they expire (at most `ACCESS_TOKEN_TTL` seconds).",
             "security": [],
             "requestBody": _body("RefreshTokenRequest"),
             "responses": {
@@ -214,18 +242,25 @@ PATHS: dict[str, Any] = {
             "operationId": "endSession",
             "summary": "End one of the account's sessions",
             "description": "The session's refresh tokens stop working at once; its access "
-                           "tokens run out within `ACCESS_TOKEN_TTL` seconds.",
+            "tokens run out within `ACCESS_TOKEN_TTL` seconds.",
             "security": BEARER,
-            "parameters": [{
-                "name": "sid", "in": "path", "required": True,
-                "schema": {"type": "string", "minLength": 1},
-                "description": "A session id from `GET /api/sessions`.",
-            }],
+            "parameters": [
+                {
+                    "name": "sid",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1},
+                    "description": "A session id from `GET /api/sessions`.",
+                }
+            ],
             "responses": {
                 "204": {"description": "The session is ended."},
                 "401": UNAUTHENTICATED,
-                "404": _json("Error", "No active session of this account has this id "
-                                      "(`not_found`); other accounts' sessions look the same."),
+                "404": _json(
+                    "Error",
+                    "No active session of this account has this id "
+                    "(`not_found`); other accounts' sessions look the same.",
+                ),
             },
         },
     },
@@ -235,8 +270,10 @@ PATHS: dict[str, Any] = {
             "summary": "This document",
             "security": [],
             "responses": {
-                "200": {"description": "OpenAPI 3.1.", "content": {JSON: {"schema": {
-                    "type": "object"}}}},
+                "200": {
+                    "description": "OpenAPI 3.1.",
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                },
             },
         },
     },
@@ -248,23 +285,32 @@ DOCUMENT: dict[str, Any] = {
         "title": "Gatehouse JSON API",
         "version": "1.0.0",
         "description": "Bearer-token access for scripts and apps, on the same login sessions "
-                       "as the website. The API reads no cookies and sets none, so it needs no "
-                       "CSRF token. Errors are JSON objects `{\"error\", \"message\"}`; every "
-                       "401 carries a `WWW-Authenticate: Bearer` challenge.",
+        "as the website. The API reads no cookies and sets none, so it needs no "
+        'CSRF token. Errors are JSON objects `{"error", "message"}`; every '
+        "401 carries a `WWW-Authenticate: Bearer` challenge.",
     },
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,
         "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                           "description": "The access token from `/api/auth/token` or "
-                                          "`/api/auth/refresh`."},
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "The access token from `/api/auth/token` or `/api/auth/refresh`.",
+            },
         },
         "headers": {
-            "WWW-Authenticate": {"description": "A Bearer challenge (RFC 6750).",
-                                 "required": True, "schema": {"type": "string"}},
-            "Retry-After": {"description": "Seconds to wait before trying again.",
-                            "required": True, "schema": {"type": "integer"}},
+            "WWW-Authenticate": {
+                "description": "A Bearer challenge (RFC 6750).",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "required": True,
+                "schema": {"type": "integer"},
+            },
         },
     },
 }

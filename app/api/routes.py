@@ -5,6 +5,7 @@ and reuse rules; they are persistent ("remember me"), because a script or an app
 refresh token on purpose: such a session ends after ``REFRESH_TOKEN_TTL`` of idleness or
 ``SESSION_MAX_AGE`` in all, whichever comes first.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,15 +16,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import undefer
 
 from ..accounts import events
-from ..sessions import store as session_store
-from ..auth.forms import normalize_email
-from ..sessions.authority import Authority, get_authority
+from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..accounts.events import EventKind
-from ..extensions import db
+from ..auth.forms import normalize_email
 from ..db.models import LoginSession, User
+from ..extensions import db
+from ..sessions import store as session_store
+from ..sessions.authority import Authority, get_authority
 from ..sessions.store import Grant, RefreshRefused
 from ..sessions.tokens import TokenType
-from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..web.authn import login_required, sign_in
 from . import bp
 from .body import InvalidApiRequest, json_object
@@ -66,8 +67,9 @@ def token():
     if user is None:
         return _rejected_grant(_("Invalid email or password."))
     if confirmation_pending(user):  # said only after the right password, as on the form
-        return error_response(403, "email_not_confirmed",
-                              _("Confirm your email address before you sign in."))
+        return error_response(
+            403, "email_not_confirmed", _("Confirm your email address before you sign in.")
+        )
     authority = get_authority()
     grant = sign_in(user, persistent=True, event=EventKind.LOGIN)
     return _token_response(grant, authority)
@@ -103,8 +105,12 @@ def logout():
     if verified.authentic:  # ours, valid or merely expired
         sid = verified.claims["sid"]
         if session_store.end_sessions([sid], authority=authority):
-            events.record(EventKind.LOGOUT, authority=authority,
-                          user_id=int(verified.claims["sub"]), session_id=sid)
+            events.record(
+                EventKind.LOGOUT,
+                authority=authority,
+                user_id=int(verified.claims["sub"]),
+                session_id=sid,
+            )
     return Response(status=204)
 
 
@@ -125,17 +131,19 @@ def sessions():
         .options(undefer(LoginSession.last_seen_at))
         .order_by(LoginSession.created_at.desc(), LoginSession.id)
     )
-    return jsonify(sessions=[
-        {
-            "id": session.id,
-            "created_at": _timestamp(session.created_at),
-            "last_seen_at": _timestamp(session.last_seen_at or session.created_at),
-            "user_agent": session.user_agent,
-            "ip": session.ip,
-            "current": session.id == g.user.session_id,
-        }
-        for session in db.session.scalars(query)
-    ])
+    return jsonify(
+        sessions=[
+            {
+                "id": session.id,
+                "created_at": _timestamp(session.created_at),
+                "last_seen_at": _timestamp(session.last_seen_at or session.created_at),
+                "user_agent": session.user_agent,
+                "ip": session.ip,
+                "current": session.id == g.user.session_id,
+            }
+            for session in db.session.scalars(query)
+        ]
+    )
 
 
 @bp.delete("/sessions/<sid>")
@@ -153,8 +161,9 @@ def end_session(sid: str):
     if found is None:
         return error_response(404, "not_found", _("There is no active session with this id."))
     session_store.end_sessions([found], authority=authority, reason="revoked")
-    events.record(EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id,
-                  session_id=found)
+    events.record(
+        EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id, session_id=found
+    )
     return Response(status=204)
 
 

@@ -6,6 +6,7 @@ counter under the view's endpoint name, and these limits are shared under that s
 so a guesser gets ``LOGIN_LIMIT_PER_ADDRESS`` and ``LOGIN_LIMIT_PER_EMAIL`` attempts in all,
 whether they post the form or call the API.
 """
+
 from __future__ import annotations
 
 from flask import Response, current_app
@@ -27,10 +28,15 @@ def submitted_json_email() -> str:
 
 
 api_login_per_address = limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope=LOGIN_FORM_SCOPE,
-    methods=["POST"], deduct_when=credentials_rejected,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    scope=LOGIN_FORM_SCOPE,
+    methods=["POST"],
+    deduct_when=credentials_rejected,
 )
 api_login_per_email = limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_EMAIL"], scope=LOGIN_FORM_SCOPE,
-    key_func=submitted_json_email, methods=["POST"], deduct_when=credentials_rejected,
+    lambda: current_app.config["LOGIN_LIMIT_PER_EMAIL"],
+    scope=LOGIN_FORM_SCOPE,
+    key_func=submitted_json_email,
+    methods=["POST"],
+    deduct_when=credentials_rejected,
 )

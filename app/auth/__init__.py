@@ -1,4 +1,5 @@
 """Sign-up, login and logout; password reset and email confirmation by mailed links."""
+
 from flask import Blueprint
 
 from ..web import redact

@@ -4,30 +4,39 @@ Every link carries a single-use token from ``app.email_tokens``. Pages that open
 send ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``, so the token never
 leaves in a Referer header or stays in a shared cache.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from flask import (
-    Response, abort, current_app, flash, g, make_response, redirect, render_template, request,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from ..accounts import links as email_tokens
 from ..accounts import events
+from ..accounts import links as email_tokens
+from ..accounts.events import EventKind
+from ..accounts.links import Purpose
+from ..accounts.passwords import get_passwords
+from ..db.models import User, utc
+from ..extensions import db
 from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
-from ..accounts.links import Purpose
-from ..accounts.events import EventKind
-from ..extensions import db
-from ..db.models import User, utc
-from ..accounts.passwords import get_passwords
-from ..web.throttle import limiter, submitted_email
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
+from ..web.throttle import limiter, submitted_email
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -38,34 +47,44 @@ TICKET_SALT = "gatehouse.confirm-resend"
 
 # --- Throttles (the one shared limiter; every POST counts, the windows expire by themselves) ---
 
+
 def _resend_key() -> str:
     user_id = g.user.user_id if g.get("user") else read_ticket(request.form.get("ticket"))
     return f"user:{user_id}" if user_id is not None else "ip:" + (request.remote_addr or "")
 
 
 forgot_per_address = limiter.limit(
-    lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"], methods=["POST"],
+    lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
 )
 forgot_per_email = limiter.limit(
-    lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"], key_func=submitted_email,
+    lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"],
+    key_func=submitted_email,
     methods=["POST"],
 )
 resend_per_user = limiter.limit(
-    lambda: current_app.config["CONFIRM_RESEND_LIMIT"], key_func=_resend_key, methods=["POST"],
+    lambda: current_app.config["CONFIRM_RESEND_LIMIT"],
+    key_func=_resend_key,
+    methods=["POST"],
 )
 
 
 # --- Mails ---
 
+
 def send_confirmation(user: User) -> None:
     """Mail ``user`` a fresh confirmation link (the older one dies). Raises MailError."""
     ttl = int(current_app.config["CONFIRM_TOKEN_TTL"])
     token = email_tokens.issue(user.id, Purpose.CONFIRM, authority=get_authority(), ttl=ttl)
-    mail.send(mail.compose(
-        "confirm", to=user.email, subject=_("Confirm your email address"),
-        link=url_for("auth.confirm_email", token=token, _external=True),
-        hours=max(1, ttl // 3600),
-    ))
+    mail.send(
+        mail.compose(
+            "confirm",
+            to=user.email,
+            subject=_("Confirm your email address"),
+            link=url_for("auth.confirm_email", token=token, _external=True),
+            hours=max(1, ttl // 3600),
+        )
+    )
 
 
 def send_reset(email: str) -> None:
@@ -82,22 +101,27 @@ def send_reset(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email))
     token = email_tokens.new_token()
     message = mail.compose(
-        "reset", to=email, subject=_("Reset your password"),
+        "reset",
+        to=email,
+        subject=_("Reset your password"),
         link=url_for("auth.reset_password", token=token, _external=True),
         minutes=max(1, ttl // 60),
     )
     if user is None:
         mail.send(message, deliver=False)
         return
-    email_tokens.issue(user.id, Purpose.RESET, authority=authority, ttl=ttl, token=token,
-                       commit=False)
-    events.record(EventKind.PASSWORD_RESET_REQUESTED, authority=authority, user_id=user.id,
-                  commit=False)
+    email_tokens.issue(
+        user.id, Purpose.RESET, authority=authority, ttl=ttl, token=token, commit=False
+    )
+    events.record(
+        EventKind.PASSWORD_RESET_REQUESTED, authority=authority, user_id=user.id, commit=False
+    )
     db.session.commit()
     mail.send(message)
 
 
 # --- The login page's "send again" ticket ---
+
 
 def login_ticket(user_id: int) -> str:
     """Signed proof, for a few minutes, that this browser just gave the account's password."""
@@ -125,6 +149,7 @@ def _ticket_serializer() -> URLSafeSerializer:
 
 # --- Views ---
 
+
 @bp.route("/forgot", methods=["GET", "POST"])
 @forgot_per_address
 @forgot_per_email
@@ -134,8 +159,14 @@ def forgot_password():
         try:
             send_reset(form.email.data)
         except mail.MailError:
-            return _page("auth/forgot.html", 503, form=form, error=_(
-                "We could not send the email just now. Please try again in a few minutes."))
+            return _page(
+                "auth/forgot.html",
+                503,
+                form=form,
+                error=_(
+                    "We could not send the email just now. Please try again in a few minutes."
+                ),
+            )
         return _page("auth/forgot_sent.html", 200, minutes=_minutes("RESET_TOKEN_TTL"))
     return _page("auth/forgot.html", 200, form=form, error=None)
 
@@ -145,7 +176,9 @@ def forgot_password():
 def reset_password(token: str):
     """Set a new password; every session of the user ends and this browser is signed in."""
     authority = get_authority()
-    owner_id = email_tokens.peek(token, Purpose.RESET, authority=authority) if _plausible(token) else None
+    owner_id = (
+        email_tokens.peek(token, Purpose.RESET, authority=authority) if _plausible(token) else None
+    )
     owner = db.session.get(User, owner_id) if owner_id is not None else None
     if owner is None:
         return _dead_link(Purpose.RESET)
@@ -163,8 +196,10 @@ def reset_password(token: str):
         session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
         db.session.commit()
         grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
-        flash(_("Your password has been changed. Every other session has been signed out."),
-              "success")
+        flash(
+            _("Your password has been changed. Every other session has been signed out."),
+            "success",
+        )
         response = redirect(url_for("account.index"))
         set_grant_cookies(response, grant, authority.now())
         return _private(response)
@@ -174,8 +209,11 @@ def reset_password(token: str):
 @bp.get("/confirm/<token>")
 def confirm_email(token: str):
     authority = get_authority()
-    user_id = (email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
-               if _plausible(token) else None)
+    user_id = (
+        email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
+        if _plausible(token)
+        else None
+    )
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         return _dead_link(Purpose.CONFIRM)
@@ -193,7 +231,7 @@ def confirm_email(token: str):
 @bp.post("/confirm/resend")
 @resend_per_user
 def resend_confirmation():
-    """"Send again", from the account page's banner or from the login page (with a ticket)."""
+    """ "Send again", from the account page's banner or from the login page (with a ticket)."""
     form = ResendConfirmationForm()
     if not form.validate_on_submit():
         abort(400)
@@ -213,14 +251,16 @@ def resend_confirmation():
     try:
         send_confirmation(user)
     except mail.MailError:
-        flash(_("We could not send the email just now. Please try again in a few minutes."),
-              "error")
+        flash(
+            _("We could not send the email just now. Please try again in a few minutes."), "error"
+        )
         return response
     flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
     return response
 
 
 # --- Helpers ---
+
 
 def _plausible(token: str) -> bool:
     return 0 < len(token) <= MAX_TOKEN_LENGTH
@@ -231,8 +271,9 @@ def _minutes(key: str) -> int:
 
 
 def _dead_link(purpose: Purpose) -> Response:
-    return _page("auth/link_invalid.html", 410, purpose=purpose.value,
-                 minutes=_minutes("RESET_TOKEN_TTL"))
+    return _page(
+        "auth/link_invalid.html", 410, purpose=purpose.value, minutes=_minutes("RESET_TOKEN_TTL")
+    )
 
 
 def _page(template: str, status: int, **context: Any) -> Response:

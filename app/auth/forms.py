@@ -1,4 +1,5 @@
 """The sign-up and login forms."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -22,9 +23,11 @@ def new_email_field() -> EmailField:
     return EmailField(
         _l("Email"),
         filters=[normalize_email],
-        validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=320, message=_l("Use at most %(max)d characters.")),
-                    Email(_l("Enter a valid email address, like name@example.com."))],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=320, message=_l("Use at most %(max)d characters.")),
+            Email(_l("Enter a valid email address, like name@example.com.")),
+        ],
     )
 
 
@@ -38,10 +41,12 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[normalize_email],
-                       validators=[DataRequired(_l("Enter your email address."))])
-    password = PasswordField(_l("Password"),
-                             validators=[DataRequired(_l("Enter your password."))])
+    email = EmailField(
+        _l("Email"),
+        filters=[normalize_email],
+        validators=[DataRequired(_l("Enter your email address."))],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     remember = BooleanField(_l("Remember me"))
     next = HiddenField()
 
@@ -58,8 +63,9 @@ def _account_email(form: FlaskForm) -> str | None:
 class ResetPasswordForm(FlaskForm):
     """The same password policy as sign-up."""
 
-    password = PasswordField(_l("New password"),
-                             validators=[PasswordPolicy(email_from=_account_email)])
+    password = PasswordField(
+        _l("New password"), validators=[PasswordPolicy(email_from=_account_email)]
+    )
     confirm = PasswordField(
         _l("Confirm new password"),
         validators=[EqualTo("password", _l("The two passwords do not match."))],
@@ -67,7 +73,7 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ResendConfirmationForm(FlaskForm):
-    """"Send again": a signed-in person needs only the CSRF token; the login page adds a
+    """ "Send again": a signed-in person needs only the CSRF token; the login page adds a
     short-lived signed ticket naming the account whose password was just proven."""
 
     ticket = HiddenField()

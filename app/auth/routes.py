@@ -1,4 +1,5 @@
 """Views of the auth blueprint: each success starts a login session and sets both cookies."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -8,15 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import events
+from ..accounts.credentials import confirmation_pending, verify_credentials
+from ..accounts.events import EventKind
+from ..accounts.passwords import get_passwords
+from ..db.models import User, utc
+from ..extensions import db
 from ..mail import delivery as mail
 from ..sessions import store as session_store
-from ..accounts.events import EventKind
 from ..sessions.authority import get_authority
-from ..extensions import db
-from ..db.models import User, utc
-from ..accounts.passwords import get_passwords
-from ..web.throttle import login_per_address, login_per_email, register_per_address
-from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..web.authn import (
     anonymous_only,
     expire_token_cookies,
@@ -25,6 +25,7 @@ from ..web.authn import (
     sign_in,
 )
 from ..web.safe_next import safe_next
+from ..web.throttle import login_per_address, login_per_email, register_per_address
 from . import bp
 from .email_links import login_ticket, send_confirmation
 from .forms import LoginForm, RegisterForm, ResendConfirmationForm
@@ -68,22 +69,33 @@ def _registered(user: User):
     """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
     required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
     if required:
-        flash(_("Your account is ready. Open the link in the email to confirm your address, "
-                "then log in."), "success")
+        flash(
+            _(
+                "Your account is ready. Open the link in the email to confirm your address, "
+                "then log in."
+            ),
+            "success",
+        )
     else:
         flash(_("Welcome! Your account is ready."), "success")
     try:
         send_confirmation(user)
     except mail.MailError:
-        flash(_("We could not send the confirmation email just now. "
-                "You can ask for it again in a few minutes."), "error")
+        flash(
+            _(
+                "We could not send the confirmation email just now. "
+                "You can ask for it again in a few minutes."
+            ),
+            "error",
+        )
     else:
         flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))
-    return _signed_in_response(user, persistent=False, target=url_for("account.index"),
-                               kind=EventKind.REGISTER)
+    return _signed_in_response(
+        user, persistent=False, target=url_for("account.index"), kind=EventKind.REGISTER
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -102,11 +114,17 @@ def login():
                 # Said only after the right password, so it reveals nothing to a guesser.
                 resend = ResendConfirmationForm()
                 resend.ticket.data = login_ticket(user.id)
-                return render_template("auth/login.html", form=form, error=None,
-                                       unconfirmed_email=user.email, resend_form=resend)
+                return render_template(
+                    "auth/login.html",
+                    form=form,
+                    error=None,
+                    unconfirmed_email=user.email,
+                    resend_form=resend,
+                )
             target = safe_next(form.next.data, url_for("account.index"))
-            return _signed_in_response(user, persistent=bool(form.remember.data), target=target,
-                                       kind=EventKind.LOGIN)
+            return _signed_in_response(
+                user, persistent=bool(form.remember.data), target=target, kind=EventKind.LOGIN
+            )
         error = str(INVALID_CREDENTIALS)
     return render_template("auth/login.html", form=form, error=error)
 
@@ -120,8 +138,9 @@ def logout():
         authority = get_authority()
         session_store.end_sessions(session_ids, authority=authority)
         for sid in session_ids:
-            events.record(EventKind.LOGOUT, authority=authority, user_id=g.tokens.user_id,
-                          session_id=sid)
+            events.record(
+                EventKind.LOGOUT, authority=authority, user_id=g.tokens.user_id, session_id=sid
+            )
     response = redirect(url_for("auth.login"))
     expire_token_cookies(response)
     flash(_("You have been signed out."), "info")

@@ -1,4 +1,5 @@
 """Database wiring: engine options, SQLite pragmas, migrations and ``flask init-db``."""
+
 from __future__ import annotations
 
 import click

@@ -3,11 +3,22 @@
 A login session is one sign-in on one device; its refresh tokens form a chain in which each
 token names the one that replaced it. Only SHA-256 hashes of refresh tokens are stored.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator, func, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
@@ -21,17 +32,17 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
 def utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 class User(db.Model):
@@ -43,7 +54,9 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    sessions: Mapped[list["LoginSession"]] = relationship(back_populates="user", passive_deletes=True)
+    sessions: Mapped[list[LoginSession]] = relationship(
+        back_populates="user", passive_deletes=True
+    )
 
 
 class RefreshToken(db.Model):
@@ -58,7 +71,7 @@ class RefreshToken(db.Model):
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    session: Mapped["LoginSession"] = relationship(back_populates="tokens")
+    session: Mapped[LoginSession] = relationship(back_populates="tokens")
 
     __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
 
@@ -86,7 +99,9 @@ class LoginSession(db.Model):
     )
 
     user: Mapped[User] = relationship(back_populates="sessions")
-    tokens: Mapped[list[RefreshToken]] = relationship(back_populates="session", passive_deletes=True)
+    tokens: Mapped[list[RefreshToken]] = relationship(
+        back_populates="session", passive_deletes=True
+    )
 
 
 class SecurityEvent(db.Model):

@@ -7,10 +7,11 @@ write lock of ``BEGIN IMMEDIATE`` does (the others wait out the busy timeout). E
 DDL runs inside that one transaction, so a failed upgrade leaves nothing half-done, and
 whoever comes second finds the schema at head and does nothing.
 """
+
 from __future__ import annotations
 
 import zlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -19,7 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import inspect, select, func
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -37,7 +38,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-@lru_cache(maxsize=None)
+@cache
 def _heads(directory: str) -> frozenset[str]:
     config = Config()
     config.set_main_option("script_location", directory)
@@ -87,7 +88,8 @@ def _upgrade(connection: Connection) -> None:
     if "users" in tables and "alembic_version" not in tables:
         # Made by create_all before migrations existed: already the models' schema (stamp
         # head), or else the schema as it was then (stamp the baseline and upgrade from it).
-        current = not compare_metadata(MigrationContext.configure(connection),
-                                       current_app.extensions["sqlalchemy"].metadata)
+        current = not compare_metadata(
+            MigrationContext.configure(connection), current_app.extensions["sqlalchemy"].metadata
+        )
         command.stamp(config, "head" if current else BASELINE_REVISION)
     command.upgrade(config, "head")

@@ -11,6 +11,7 @@ forgotten-password form uses it for addresses that have no account, so both answ
 SMTP conversation and a server that is down fails both alike (no account probing by timing or
 by error message).
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,7 +58,7 @@ class MailSettings:
     timeout: float
 
     @classmethod
-    def from_config(cls, config: Any) -> "MailSettings":
+    def from_config(cls, config: Any) -> MailSettings:
         backend = config["MAIL_BACKEND"] or ("smtp" if config["MAIL_SERVER"] else "console")
         if backend not in BACKENDS:
             raise RuntimeError(f"MAIL_BACKEND must be one of {', '.join(BACKENDS)}")
@@ -89,7 +90,9 @@ def settings() -> MailSettings:
 def compose(kind: str, *, to: str, subject: str, **context: Any) -> Message:
     """Render ``templates/mail/<kind>.txt`` and ``.html`` into one message."""
     return Message(
-        to=to, subject=subject, kind=kind,
+        to=to,
+        subject=subject,
+        kind=kind,
         text=render_template(f"mail/{kind}.txt", **context),
         html=render_template(f"mail/{kind}.html", **context),
     )
@@ -114,7 +117,9 @@ def send(message: Message, *, deliver: bool = True) -> None:
             message.kind,
             request.endpoint if has_request_context() else "-",
             (request.remote_addr or "-") if has_request_context() else "-",
-            cfg.server, cfg.port, type(error).__name__,
+            cfg.server,
+            cfg.port,
+            type(error).__name__,
         )
         raise MailError(type(error).__name__) from error
 
@@ -135,8 +140,9 @@ def build(message: Message, sender: str) -> EmailMessage:
 def _smtp(message: Message, cfg: MailSettings, deliver: bool) -> None:
     context = ssl.create_default_context()
     if cfg.use_ssl:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.server or "", cfg.port, timeout=cfg.timeout,
-                                               context=context)
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            cfg.server or "", cfg.port, timeout=cfg.timeout, context=context
+        )
     else:
         client = smtplib.SMTP(cfg.server or "", cfg.port, timeout=cfg.timeout)
     with client:
@@ -154,12 +160,17 @@ def _smtp(message: Message, cfg: MailSettings, deliver: bool) -> None:
 
 def _print(message: Message, cfg: MailSettings) -> None:
     """Development only: the whole text part, link included, on standard output."""
-    click.echo("\n".join([
-        "----- mail (console backend; set MAIL_SERVER to send real mail) -----",
-        f"From: {cfg.sender}",
-        f"To: {message.to}",
-        f"Subject: {message.subject}",
-        "",
-        message.text.rstrip(),
-        "----- end of mail -----",
-    ]), file=sys.stdout)
+    click.echo(
+        "\n".join(
+            [
+                "----- mail (console backend; set MAIL_SERVER to send real mail) -----",
+                f"From: {cfg.sender}",
+                f"To: {message.to}",
+                f"Subject: {message.subject}",
+                "",
+                message.text.rstrip(),
+                "----- end of mail -----",
+            ]
+        ),
+        file=sys.stdout,
+    )

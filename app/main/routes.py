@@ -1,4 +1,5 @@
 """Views of the main blueprint."""
+
 from __future__ import annotations
 
 import logging

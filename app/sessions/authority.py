@@ -3,11 +3,13 @@
 Everything the four-case check needs per request hangs off this one object, so the hot path
 reads no config and builds no key objects.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -31,7 +33,7 @@ class Authority:
     cache: VerifiedTokenCache = field(default_factory=lambda: VerifiedTokenCache(4096))
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Authority":
+    def from_config(cls, config: Mapping[str, Any]) -> Authority:
         return cls(
             keyring=KeyRing.from_config(
                 config["JWT_KEYS"], config["JWT_ACTIVE_KID"], config["JWT_ALGORITHM"]
@@ -59,15 +61,28 @@ class Authority:
         )
 
     def mint(
-        self, typ: TokenType, *, user_id: int, session_id: str, now: float, not_after: int,
+        self,
+        typ: TokenType,
+        *,
+        user_id: int,
+        session_id: str,
+        now: float,
+        not_after: int,
         extra: Mapping[str, Any] | None = None,
     ) -> tuple[str, dict[str, Any]]:
         """Sign a token; it goes straight into the verified-token cache, so the browser's next
         request with it (on this process) costs no signature check."""
         ttl = self.access_ttl if typ is TokenType.ACCESS else self.refresh_ttl
         token, claims = issue_token(
-            keyring=self.keyring, typ=typ, sub=str(user_id), sid=session_id, issuer=self.issuer,
-            now=int(now), ttl=ttl, not_after=not_after, extra=extra,
+            keyring=self.keyring,
+            typ=typ,
+            sub=str(user_id),
+            sid=session_id,
+            issuer=self.issuer,
+            now=int(now),
+            ttl=ttl,
+            not_after=not_after,
+            extra=extra,
         )
         self.cache.remember_issued(token, claims)
         return token, claims

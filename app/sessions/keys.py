@@ -4,6 +4,7 @@ The key file (``instance/secrets.json``) maps key ids to keys, names the active 
 only ever replaced whole: a new version is written to a temporary file (mode 0600) beside it
 and renamed over it, so a reader never sees half a file and the mode never widens.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,8 @@ def new_signing_key(algorithm: str) -> str:
     else:
         raise KeyFileError(f"no key can be generated for JWT_ALGORITHM {algorithm!r}")
     return private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
 

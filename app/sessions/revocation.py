@@ -18,12 +18,14 @@ Two stores:
 ``session_store.revoke_sessions`` is the one place that feeds the list, so logout, "sign out
 all other sessions", a password change and refresh-token reuse all use it.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from flask import Flask, current_app
 from werkzeug.exceptions import ServiceUnavailable
@@ -84,7 +86,7 @@ class RedisRevocationStore:
         self.prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, window: int, prefix: str, timeout: float) -> "RedisRevocationStore":
+    def from_url(cls, url: str, window: int, prefix: str, timeout: float) -> RedisRevocationStore:
         import redis
 
         client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)

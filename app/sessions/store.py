@@ -4,21 +4,23 @@ Sign-in starts a session; a refresh replaces the session's current refresh token
 compare-and-set update, so two workers can never both rotate the same token; a replaced
 token shown again after the grace window revokes the whole session.
 """
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
 from ..accounts import events
-from .authority import Authority
 from ..accounts.events import EventKind
-from ..extensions import db
 from ..db.models import LoginSession, RefreshToken, User, utc
+from ..extensions import db
+from .authority import Authority
 from .revocation import get_revocation_list
 from .tokens import TokenType, hash_token
 
@@ -73,8 +75,17 @@ def start_session(
     db.session.add(session)
     refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
     db.session.commit()
-    return _grant(authority, user.id, user.email, session.id, expires_at, persistent, now,
-                  refresh_token, email_confirmed=user.email_confirmed_at is not None)
+    return _grant(
+        authority,
+        user.id,
+        user.email,
+        session.id,
+        expires_at,
+        persistent,
+        now,
+        refresh_token,
+        email_confirmed=user.email_confirmed_at is not None,
+    )
 
 
 def refresh(
@@ -106,8 +117,12 @@ def refresh(
             return _grant_for(authority, row, session_end, now, None)
         new_refresh = _rotate(authority, row, now, session_end, conn)
         if new_refresh is not None:
-            events.record(EventKind.REFRESH, authority=authority, user_id=row.user_id,
-                          session_id=row.session_id)
+            events.record(
+                EventKind.REFRESH,
+                authority=authority,
+                user_id=row.user_id,
+                session_id=row.session_id,
+            )
             return _grant_for(authority, row, session_end, now, new_refresh)
     raise RefreshRefused(RefreshFailure.REUSED)  # pragma: no cover - two lost races in a row
 
@@ -153,8 +168,9 @@ def _rotate(authority: Authority, row, now: float, session_end: int, conn) -> st
     Core statements on the table: the same compare-and-set and insert, without the ORM's
     unit of work, which costs more than the statements themselves on every refresh.
     """
-    new_token, values = _new_refresh_token(authority, row.session_id, row.user_id, now,
-                                           session_end)
+    new_token, values = _new_refresh_token(
+        authority, row.session_id, row.user_id, now, session_end
+    )
     claimed = conn.execute(
         _claim_statement(), {"old_id": row.id, "now": utc(now), "new_id": values["id"]}
     )
@@ -178,8 +194,10 @@ def _claim_statement():
     return (
         update(tokens)
         .where(tokens.c.id == bindparam("old_id"), tokens.c.replaced_at.is_(None))
-        .values(replaced_at=bindparam("now", type_=tokens.c.replaced_at.type),
-                replaced_by=bindparam("new_id", type_=tokens.c.replaced_by.type))
+        .values(
+            replaced_at=bindparam("now", type_=tokens.c.replaced_at.type),
+            replaced_by=bindparam("new_id", type_=tokens.c.replaced_by.type),
+        )
     )
 
 
@@ -199,8 +217,12 @@ def _check_replaced_token(row, now: float, authority: Authority, allow_expired: 
         # A stale refresh cookie beside a valid access token: drop it, keep the session.
         raise RefreshRefused(RefreshFailure.EXPIRED)
     revoke_sessions([row.session_id], authority=authority, reason=RefreshFailure.REUSED.value)
-    events.record(EventKind.REFRESH_TOKEN_REUSE, authority=authority, user_id=row.user_id,
-                  session_id=row.session_id)
+    events.record(
+        EventKind.REFRESH_TOKEN_REUSE,
+        authority=authority,
+        user_id=row.user_id,
+        session_id=row.session_id,
+    )
     raise RefreshRefused(RefreshFailure.REUSED)
 
 
@@ -230,23 +252,54 @@ def _new_refresh_token(
     }
 
 
-def _grant_for(authority: Authority, row, session_end: int, now: float,
-               refresh_token: str | None) -> Grant:
-    return _grant(authority, row.user_id, row.email, row.session_id, session_end, row.persistent,
-                  now, refresh_token, email_confirmed=row.email_confirmed_at is not None)
+def _grant_for(
+    authority: Authority, row, session_end: int, now: float, refresh_token: str | None
+) -> Grant:
+    return _grant(
+        authority,
+        row.user_id,
+        row.email,
+        row.session_id,
+        session_end,
+        row.persistent,
+        now,
+        refresh_token,
+        email_confirmed=row.email_confirmed_at is not None,
+    )
 
 
 def _grant(
-    authority: Authority, user_id: int, email: str, session_id: str, session_end: int,
-    persistent: bool, now: float, refresh_token: str | None, *, email_confirmed: bool = True,
+    authority: Authority,
+    user_id: int,
+    email: str,
+    session_id: str,
+    session_end: int,
+    persistent: bool,
+    now: float,
+    refresh_token: str | None,
+    *,
+    email_confirmed: bool = True,
 ) -> Grant:
     # "ecf" (email confirmed) only drives the account page's banner, never an access decision.
     access, claims = authority.mint(
-        TokenType.ACCESS, user_id=user_id, session_id=session_id, now=now, not_after=session_end,
+        TokenType.ACCESS,
+        user_id=user_id,
+        session_id=session_id,
+        now=now,
+        not_after=session_end,
         extra={"email": email, "ecf": email_confirmed},
     )
-    return Grant(user_id, email, session_id, session_end, persistent, access, refresh_token,
-                 email_confirmed, claims["exp"])
+    return Grant(
+        user_id,
+        email,
+        session_id,
+        session_end,
+        persistent,
+        access,
+        refresh_token,
+        email_confirmed,
+        claims["exp"],
+    )
 
 
 def active_sessions(user_id: int, *, authority: Authority):
@@ -308,8 +361,14 @@ def renew_session(session_id: str, *, authority: Authority) -> Grant:
     """
     now = authority.now()
     row = db.session.execute(
-        select(LoginSession.user_id, LoginSession.expires_at, LoginSession.revoked_at,
-               LoginSession.persistent, User.email, User.email_confirmed_at)
+        select(
+            LoginSession.user_id,
+            LoginSession.expires_at,
+            LoginSession.revoked_at,
+            LoginSession.persistent,
+            User.email,
+            User.email_confirmed_at,
+        )
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.id == session_id)
     ).one_or_none()
@@ -321,8 +380,17 @@ def renew_session(session_id: str, *, authority: Authority) -> Grant:
     db.session.execute(delete(RefreshToken).where(RefreshToken.session_id == session_id))
     refresh_token, _ = _add_refresh_token(authority, session_id, row.user_id, now, session_end)
     db.session.commit()
-    return _grant(authority, row.user_id, row.email, session_id, session_end, row.persistent,
-                  now, refresh_token, email_confirmed=row.email_confirmed_at is not None)
+    return _grant(
+        authority,
+        row.user_id,
+        row.email,
+        session_id,
+        session_end,
+        row.persistent,
+        now,
+        refresh_token,
+        email_confirmed=row.email_confirmed_at is not None,
+    )
 
 
 @dataclass(frozen=True)
@@ -346,8 +414,12 @@ def prune(*, authority: Authority) -> Pruned:
     dead = or_(LoginSession.revoked_at.is_not(None), LoginSession.expires_at <= utc(now))
     tokens = db.session.execute(
         delete(RefreshToken)
-        .where(or_(RefreshToken.expires_at <= token_cutoff,
-                   RefreshToken.session_id.in_(select(LoginSession.id).where(dead))))
+        .where(
+            or_(
+                RefreshToken.expires_at <= token_cutoff,
+                RefreshToken.session_id.in_(select(LoginSession.id).where(dead)),
+            )
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     sessions = db.session.execute(

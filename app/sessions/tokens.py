@@ -4,6 +4,7 @@ Pure functions: every input (key ring, issuer, clock reading) is an argument, so
 here needs a Flask app or a request. The algorithm comes from the key ring, never from the
 token's header, and a key is found only by ``kid`` in the configured ring.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,9 +13,10 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -75,7 +77,7 @@ class KeyRing:
         return self.keys[self.active_kid]
 
     @classmethod
-    def from_config(cls, keys: Mapping[str, str], active_kid: str, algorithm: str) -> "KeyRing":
+    def from_config(cls, keys: Mapping[str, str], active_kid: str, algorithm: str) -> KeyRing:
         return cls(
             algorithm=algorithm,
             active_kid=active_kid,
@@ -115,7 +117,13 @@ def issue_token(
     exp = now + ttl if not_after is None else min(now + ttl, not_after)
     claims: dict[str, Any] = dict(extra or {})
     claims.update(
-        sub=sub, sid=sid, jti=secrets.token_urlsafe(16), iat=now, exp=exp, iss=issuer, typ=typ.value
+        sub=sub,
+        sid=sid,
+        jti=secrets.token_urlsafe(16),
+        iat=now,
+        exp=exp,
+        iss=issuer,
+        typ=typ.value,
     )
     key = keyring.active
     token = jwt.encode(claims, key.signing, algorithm=keyring.algorithm, headers={"kid": key.kid})
@@ -188,7 +196,9 @@ def _is_user_id(value: str) -> bool:
 
 def _claims_well_formed(claims: Mapping[str, Any]) -> bool:
     return (
-        all(isinstance(claims[name], str) and claims[name] for name in ("sub", "sid", "jti", "typ"))
+        all(
+            isinstance(claims[name], str) and claims[name] for name in ("sub", "sid", "jti", "typ")
+        )
         and _is_user_id(claims["sub"])
         and _is_int(claims["iat"])
         and _is_int(claims["exp"])
@@ -211,7 +221,13 @@ class VerifiedTokenCache:
         self._lock = threading.Lock()
 
     def verify(
-        self, token: str, *, keyring: KeyRing, typ: TokenType, issuer: str, now: float,
+        self,
+        token: str,
+        *,
+        keyring: KeyRing,
+        typ: TokenType,
+        issuer: str,
+        now: float,
         leeway: int = 0,
     ) -> Verified:
         known = self._entries.get(token)
@@ -220,7 +236,9 @@ class VerifiedTokenCache:
             if claims["exp"] + leeway > now:
                 return known  # the stored VALID result (Verified is immutable)
             return Verified(TokenStatus.EXPIRED, claims)
-        result = verify_token(token, keyring=keyring, typ=typ, issuer=issuer, now=now, leeway=leeway)
+        result = verify_token(
+            token, keyring=keyring, typ=typ, issuer=issuer, now=now, leeway=leeway
+        )
         if result.valid and self._maxsize > 0:
             self._remember(token, result)
         return result

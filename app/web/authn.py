@@ -11,23 +11,33 @@ Reissued cookies are handed to the response with ``after_this_request``, so a re
 needs none pays nothing for them. Paths under ``/api/`` consider only the Authorization
 header: no token cookie is read, set or expired there.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import (
-    Flask, Response, after_this_request, current_app, g, jsonify, redirect, request, url_for,
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    request,
+    url_for,
 )
 
 from ..accounts import events
+from ..accounts.events import EventKind
+from ..db.models import User
 from ..sessions import store as session_store
 from ..sessions.authority import EXTENSION_KEY as AUTHORITY_KEY
 from ..sessions.authority import Authority, get_authority
 from ..sessions.revocation import get_revocation_list
-from ..accounts.events import EventKind
-from ..db.models import User
 from ..sessions.store import Grant, RefreshRefused
 from ..sessions.tokens import TokenType, Verified
 from .cookies import CookiePolicy
@@ -48,12 +58,16 @@ class Principal:
     email_confirmed: bool = True
 
     @classmethod
-    def from_claims(cls, claims: Mapping[str, Any]) -> "Principal":
-        return cls(int(claims["sub"]), claims.get("email", ""), claims["sid"],
-                   bool(claims.get("ecf", True)))
+    def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
+        return cls(
+            int(claims["sub"]),
+            claims.get("email", ""),
+            claims["sid"],
+            bool(claims.get("ecf", True)),
+        )
 
     @classmethod
-    def from_grant(cls, grant: Grant) -> "Principal":
+    def from_grant(cls, grant: Grant) -> Principal:
         return cls(grant.user_id, grant.email, grant.session_id, grant.email_confirmed)
 
 
@@ -186,11 +200,13 @@ def _live(token: Verified | None, now: float) -> bool:
     )
 
 
-def _try_refresh(token: str, claims: Mapping[str, Any], authority: Authority,
-                 allow_expired: bool) -> Grant | None:
+def _try_refresh(
+    token: str, claims: Mapping[str, Any], authority: Authority, allow_expired: bool
+) -> Grant | None:
     try:
-        return session_store.refresh(token, claims, authority=authority,
-                                     allow_expired=allow_expired)
+        return session_store.refresh(
+            token, claims, authority=authority, allow_expired=allow_expired
+        )
     except RefreshRefused:
         return None
 
@@ -220,8 +236,9 @@ def expire_token_cookies(response: Response, *, access: bool = True, refresh: bo
     response.headers["Cache-Control"] = "no-store"
 
 
-def set_grant_cookies(response: Response, grant: Grant, now: float, *,
-                      access: bool = True) -> None:
+def set_grant_cookies(
+    response: Response, grant: Grant, now: float, *, access: bool = True
+) -> None:
     """The grant's tokens as cookies: persistent up to the session's end with "remember me",
     browser-session cookies without it. ``access=False`` leaves the access cookie alone."""
     policy = cookie_policy()
@@ -237,8 +254,11 @@ def sign_in(user: User, *, persistent: bool, event: EventKind) -> Grant:
     """Open a login session for the client of this request, and record how it began."""
     authority = get_authority()
     grant = session_store.start_session(
-        user, authority=authority, persistent=persistent,
-        user_agent=request.user_agent.string, ip=request.remote_addr or "",
+        user,
+        authority=authority,
+        persistent=persistent,
+        user_agent=request.user_agent.string,
+        ip=request.remote_addr or "",
     )
     events.record(event, authority=authority, user_id=user.id, session_id=grant.session_id)
     return grant

@@ -6,6 +6,7 @@ app does the same at start-up for any catalog whose ``.mo`` is missing or older 
 translations never silently falls back to English. Fuzzy entries are left out, exactly as
 ``pybabel compile`` does.
 """
+
 from __future__ import annotations
 
 import logging

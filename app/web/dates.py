@@ -6,11 +6,12 @@ time zone, so each combination is formatted once and then looked up. Aware datet
 compare equal are the same instant, which Babel renders the same way once it is moved to the
 reader's time zone, so sharing one entry between them is exact.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Callable, Mapping
 
 from babel import Locale
 from babel.dates import format_datetime

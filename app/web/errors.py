@@ -1,4 +1,5 @@
 """Error pages (HTML for people, JSON for API clients), never a stack trace or a token."""
+
 from __future__ import annotations
 
 import logging
@@ -24,9 +25,14 @@ MESSAGES = {
     503: _l("The service is unavailable right now. Please try again shortly."),
 }
 TITLES = {
-    400: _l("Bad request"), 403: _l("Forbidden"), 404: _l("Page not found"),
-    405: _l("Method not allowed"), 413: _l("Request too large"), 429: _l("Too many requests"),
-    500: _l("Server error"), 503: _l("Service unavailable"),
+    400: _l("Bad request"),
+    403: _l("Forbidden"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("Server error"),
+    503: _l("Service unavailable"),
 }
 
 
@@ -42,22 +48,35 @@ def render_error(code: int, message: str | None = None) -> tuple[Response | str,
     if wants_json():
         return jsonify(error=_json_code(code), message=text), code
     try:
-        return render_template("error.html", code=code, title=TITLES.get(code, code),
-                               message=text), code
+        return render_template(
+            "error.html", code=code, title=TITLES.get(code, code), message=text
+        ), code
     except Exception:  # the error page itself failed: say it plainly, still without details
         log.error("error page %s could not be rendered", code)
         return Response(f"{code}: {text}\n", mimetype="text/plain"), code
 
 
 def _json_code(code: int) -> str:
-    return {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-            405: "method_not_allowed", 413: "too_large", 429: "rate_limited",
-            503: "unavailable"}.get(code, "server_error")
+    return {
+        400: "invalid_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "rate_limited",
+        503: "unavailable",
+    }.get(code, "server_error")
 
 
 def _csrf_error(error: CSRFError):
-    return render_error(400, _l("This form has expired or was not sent from this site. "
-                                "Please reload the page and try again."))
+    return render_error(
+        400,
+        _l(
+            "This form has expired or was not sent from this site. "
+            "Please reload the page and try again."
+        ),
+    )
 
 
 def _http_error(error: HTTPException):

@@ -1,4 +1,5 @@
 """Forms shared by every page."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm

@@ -4,6 +4,7 @@ The CSP allows no inline script or style at all (the site has none), no plugins,
 and no framing. Responses that show account data, carry an error, or set a token cookie are
 never stored by a browser or a proxy.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    present = {name.lower() for name in headers.keys()}  # one pass, not one per header
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers iterate as pairs); one pass, not one per header
     for name, value in current_app.extensions[SECURITY_HEADERS_KEY]:
         if name.lower() not in present:
             headers.add(name, value)
@@ -54,9 +55,7 @@ def _private(response: Response) -> bool:
     if response.status_code >= 400:
         return True
     token_cookies = _token_cookie_prefixes()
-    return any(
-        value.startswith(token_cookies) for value in response.headers.getlist("Set-Cookie")
-    )
+    return any(value.startswith(token_cookies) for value in response.headers.getlist("Set-Cookie"))
 
 
 def _token_cookie_prefixes() -> tuple[str, str]:

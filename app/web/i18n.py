@@ -8,25 +8,27 @@ header is matched once per distinct header value (a pure function of the header 
 configured languages), and templates look the translations up once per request and locale
 instead of once per string.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, current_app, g, request
+from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
-from flask_babel import get_locale, get_timezone, get_translations
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from ..extensions import babel
-from .authn import API_PREFIX, is_api_request
 from . import dates
+from .authn import API_PREFIX, is_api_request
 from .catalogs import compile_stale
 
 LANG_COOKIE = "lang"
@@ -59,8 +61,10 @@ def select_locale() -> str:
         chosen = remembered if remembered in languages else None
     if chosen:
         return chosen
-    return best_language(req.headers.get("Accept-Language", ""), tuple(languages)) \
+    return (
+        best_language(req.headers.get("Accept-Language", ""), tuple(languages))
         or config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def best_language(header: str, languages: tuple[str, ...]) -> str | None:
@@ -147,8 +151,7 @@ def _bound_ngettext(translate: Callable[[str, str, int], str]) -> Callable[..., 
     """Jinja's "newstyle" ``ngettext`` over one catalogue (``num`` is a variable too)."""
 
     @pass_context
-    def ngettext(context: Context, singular: str, plural: str, num: int,
-                 **variables: Any) -> str:
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
         variables.setdefault("num", num)
         text = translate(singular, plural, num)
         if context.eval_ctx.autoescape:
@@ -167,8 +170,10 @@ def _template_gettext() -> dict[str, Any]:
     callables installed below, which still serve templates rendered outside a request.
     """
     translations = request_translations()
-    return {"gettext": _bound_gettext(translations.ugettext),
-            "ngettext": _bound_ngettext(translations.ungettext)}
+    return {
+        "gettext": _bound_gettext(translations.ugettext),
+        "ngettext": _bound_ngettext(translations.ungettext),
+    }
 
 
 def init_app(app: Flask) -> None:
@@ -213,7 +218,12 @@ def _remember_choice(response: Response) -> Response:
     chosen = _offered(request.args.get("lang"))
     if chosen and request.cookies.get(LANG_COOKIE) != chosen:
         response.set_cookie(
-            LANG_COOKIE, chosen, max_age=LANG_COOKIE_MAX_AGE, path="/", httponly=True,
-            secure=bool(current_app.config["COOKIE_SECURE"]), samesite="Lax",
+            LANG_COOKIE,
+            chosen,
+            max_age=LANG_COOKIE_MAX_AGE,
+            path="/",
+            httponly=True,
+            secure=bool(current_app.config["COOKIE_SECURE"]),
+            samesite="Lax",
         )
     return response

@@ -5,6 +5,7 @@ client's address (used for login throttling, session records and event logs) tra
 ``X-Forwarded-For``. That header is trusted only when ``PROXY_FIX_X_FOR`` says how many
 proxies set it; with the default 0 it is ignored, so a client cannot forge its address.
 """
+
 from __future__ import annotations
 
 from flask import Flask

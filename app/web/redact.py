@@ -5,6 +5,7 @@ every request line. This filter rewrites such a line to ``/auth/reset/[redacted]
 is written. Production servers and proxies keep their own access logs: configure them alike
 (see the README).
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Where a login may send a person afterwards: same-site paths only."""
+
 from __future__ import annotations
 
 import re

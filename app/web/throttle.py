@@ -6,10 +6,12 @@ is slowed down at worst, never locked out for good. Storage is in memory by defa
 ``RATELIMIT_STORAGE_URI`` (for example ``redis://127.0.0.1:6379``) shares it between workers.
 ``RATELIMIT_ENABLED=false`` turns it off.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial, wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
@@ -74,9 +76,13 @@ def limiter_idle() -> bool:
     """True when no limit can apply to this request (its view has none and none is global)."""
     try:
         manager = limiter.limit_manager
-        if (manager._default_limits or manager._application_limits
-                or manager._blueprint_limits or manager._endpoint_hints
-                or limiter._meta_limits):
+        if (
+            manager._default_limits
+            or manager._application_limits
+            or manager._blueprint_limits
+            or manager._endpoint_hints
+            or limiter._meta_limits
+        ):
             return False
     except AttributeError:  # a Flask-Limiter laid out differently: always run the hooks
         return False
@@ -116,11 +122,14 @@ def login_failed(response: Response) -> bool:
 
 login_per_address = limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"], deduct_when=login_failed,
+    methods=["POST"],
+    deduct_when=login_failed,
 )
 login_per_email = limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_EMAIL"],
-    key_func=submitted_email, methods=["POST"], deduct_when=login_failed,
+    key_func=submitted_email,
+    methods=["POST"],
+    deduct_when=login_failed,
 )
 
 
@@ -137,10 +146,13 @@ def wrong_current_password(response: Response) -> bool:
 
 # Every sign-up attempt counts: the form also tells whether an address has an account.
 register_per_address = limiter.limit(
-    lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], methods=["POST"],
+    lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
 )
 # Guessing the current password with a stolen session is slowed down per account.
 password_change_per_user = limiter.limit(
     lambda: current_app.config["PASSWORD_CHANGE_LIMIT"],
-    key_func=signed_in_user, methods=["POST"], deduct_when=wrong_current_password,
+    key_func=signed_in_user,
+    methods=["POST"],
+    deduct_when=wrong_current_password,
 )

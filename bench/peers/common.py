@@ -12,11 +12,13 @@ it: the project's ``SecurityEvent`` model through the project's Flask-SQLAlchemy
 the same SQLite file, with the same statement. So the page costs the same everywhere and the
 differences are what each app does to find out who is asking.
 """
+
 from __future__ import annotations
 
-from datetime import timezone
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from babel import Locale
 from flask import Blueprint, Flask
@@ -65,14 +67,15 @@ class Person:
 
 def _datetimeformat(value, format: str = "medium") -> str:
     """Gatehouse's cached Babel formatting, for an English reader in UTC."""
-    return formatted(value, format, ENGLISH, timezone.utc)
+    return formatted(value, format, ENGLISH, UTC)
 
 
 def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
     """A Flask app on the project's templates, static files and database, with CSRF."""
     app = Flask(name, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
-    app.config.update(SECRET_KEY=secret_key, WTF_CSRF_TIME_LIMIT=None,
-                      SQLALCHEMY_DATABASE_URI=database_uri)
+    app.config.update(
+        SECRET_KEY=secret_key, WTF_CSRF_TIME_LIMIT=None, SQLALCHEMY_DATABASE_URI=database_uri
+    )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["get_locale"] = lambda: ENGLISH
@@ -86,8 +89,13 @@ def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
 def recent_activity(user_id: int) -> list[dict[str, Any]]:
     """The account page's list: Gatehouse's own query function and row handling."""
     return [
-        {"label": EVENT_LABELS.get(row.kind, row.kind), "kind": row.kind, "at": row.created_at,
-         "ip": row.ip, "device": describe(row.user_agent)}
+        {
+            "label": EVENT_LABELS.get(row.kind, row.kind),
+            "kind": row.kind,
+            "at": row.created_at,
+            "ip": row.ip,
+            "device": describe(row.user_agent),
+        }
         for row in recent_events(user_id)
     ]
 

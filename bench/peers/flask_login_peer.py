@@ -3,16 +3,24 @@
 Every authenticated request loads the user row by primary key (one SELECT on the shared
 database's ``users`` table), as the Flask-Login documentation's ``user_loader`` does.
 """
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from flask import Flask, make_response, redirect, render_template, request
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from sqlalchemy import select
 
-from app.extensions import db
 from app.db.models import User
+from app.extensions import db
 
 from .common import make_app, recent_activity, register_pages
 
@@ -38,8 +46,11 @@ def create_app(database_uri: str) -> Flask:
 
     @login_required
     def account():
-        response = make_response(render_template(
-            "account/index.html", user=current_user, activity=recent_activity(current_user.id)))
+        response = make_response(
+            render_template(
+                "account/index.html", user=current_user, activity=recent_activity(current_user.id)
+            )
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -47,8 +58,9 @@ def create_app(database_uri: str) -> Flask:
         if request.method == "POST":
             row = db.session.scalar(select(User).where(User.email == request.form["email"]))
             try:
-                if row is not None and PasswordHasher().verify(row.password_hash,
-                                                               request.form["password"]):
+                if row is not None and PasswordHasher().verify(
+                    row.password_hash, request.form["password"]
+                ):
                     login_user(Account(row))
                     return redirect("/account")
             except VerificationError:

@@ -2,6 +2,7 @@
 
 It still reads the page's activity list from the shared database, as every app does.
 """
+
 from __future__ import annotations
 
 from flask import Flask, make_response, redirect, render_template
@@ -15,8 +16,9 @@ def create_app(database_uri: str) -> Flask:
     app = make_app(__name__, "floor-secret-key-for-benchmarks-only", database_uri)
 
     def account():
-        response = make_response(render_template(
-            "account/index.html", user=PERSON, activity=recent_activity(USER_ID)))
+        response = make_response(
+            render_template("account/index.html", user=PERSON, activity=recent_activity(USER_ID))
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -7,14 +7,22 @@ double-submit CSRF header) before retrying. The email travels in the token's cla
 page reads no user row, the most favourable set-up for this peer; the page's activity list
 comes from the shared database, as in every app.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Flask, jsonify, make_response, redirect, render_template
 from flask_jwt_extended import (
-    JWTManager, create_access_token, create_refresh_token, get_jwt, get_jwt_identity,
-    jwt_required, set_access_cookies, set_refresh_cookies, unset_jwt_cookies,
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    get_jwt,
+    get_jwt_identity,
+    jwt_required,
+    set_access_cookies,
+    set_refresh_cookies,
+    unset_jwt_cookies,
 )
 
 from .common import EMAIL, USER_ID, make_app, recent_activity, register_pages
@@ -48,7 +56,7 @@ def create_app(database_uri: str) -> Flask:
     def refresh_expiring_jwts(response):
         try:
             exp_timestamp = get_jwt()["exp"]
-            target_timestamp = datetime.timestamp(datetime.now(timezone.utc) + REFRESH_WINDOW)
+            target_timestamp = datetime.timestamp(datetime.now(UTC) + REFRESH_WINDOW)
             if target_timestamp > exp_timestamp:
                 access_token = create_access_token(
                     identity=get_jwt_identity(), additional_claims={"email": get_jwt()["email"]}
@@ -68,8 +76,9 @@ def create_app(database_uri: str) -> Flask:
     def account():
         user = Claims(get_jwt()["email"])
         activity = recent_activity(int(get_jwt_identity()))
-        response = make_response(render_template("account/index.html", user=user,
-                                                 activity=activity))
+        response = make_response(
+            render_template("account/index.html", user=user, activity=activity)
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -90,9 +99,12 @@ def create_app(database_uri: str) -> Flask:
     def refresh():
         claims = get_jwt()
         response = jsonify(refresh=True)
-        set_access_cookies(response, create_access_token(
-            identity=get_jwt_identity(), additional_claims={"email": claims["email"]}
-        ))
+        set_access_cookies(
+            response,
+            create_access_token(
+                identity=get_jwt_identity(), additional_claims={"email": claims["email"]}
+            ),
+        )
         return response
 
     def extra(auth: Blueprint) -> None:
@@ -100,6 +112,12 @@ def create_app(database_uri: str) -> Flask:
 
     app.extensions["csrf"].exempt(login)
     app.extensions["csrf"].exempt(refresh)  # guarded by the library's double-submit header
-    register_pages(app, account=account, current_user=current_user, login=login,
-                   logout=logout, extra_auth_routes=extra)
+    register_pages(
+        app,
+        account=account,
+        current_user=current_user,
+        login=login,
+        logout=logout,
+        extra_auth_routes=extra,
+    )
     return app

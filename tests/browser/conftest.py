@@ -4,6 +4,7 @@ browser context (its own cookie jar) for every test.
 Without Chromium (or Playwright) the tests are skipped with the reason; with
 ``REQUIRE_BROWSER=1`` (set by CI) a missing browser fails the run instead.
 """
+
 from __future__ import annotations
 
 import pytest

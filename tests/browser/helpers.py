@@ -1,4 +1,5 @@
 """What a person does on the site, written once for every browser journey."""
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -57,8 +58,9 @@ def log_out(page: Page) -> None:
 
 def token_cookies(context: BrowserContext) -> dict[str, dict]:
     """The token cookies in this context's jar, by name (HttpOnly ones included)."""
-    return {c["name"]: c for c in context.cookies()
-            if c["name"] in (ACCESS_COOKIE, REFRESH_COOKIE)}
+    return {
+        c["name"]: c for c in context.cookies() if c["name"] in (ACCESS_COOKIE, REFRESH_COOKIE)
+    }
 
 
 def create_account(base_url: str, label: str, password: str = PASSWORD) -> str:
@@ -66,11 +68,13 @@ def create_account(base_url: str, label: str, password: str = PASSWORD) -> str:
     cookies; returns the email. Quicker than a browser for journeys that start at the login page."""
     email = unique_email(label)
     opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
     with opener.open(base_url + "/auth/register", timeout=10) as response:
         token = CSRF_FIELD.search(response.read().decode()).group(1)
-    form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password,
-                                   "confirm": password}).encode()
+    form = urllib.parse.urlencode(
+        {"csrf_token": token, "email": email, "password": password, "confirm": password}
+    ).encode()
     with opener.open(base_url + "/auth/register", data=form, timeout=10) as response:
         assert response.url.endswith("/account"), f"sign-up ended at {response.url}"
     return email

@@ -6,6 +6,7 @@ its own SQLite file and secrets passed through ``FLASK_*`` variables, so nothing
 ``instance/``. Chromium is Debian's package (``/usr/bin/chromium``, or ``CHROMIUM_PATH``), driven by
 Playwright; Playwright's own browser download is never used.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Mapping
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -77,19 +79,21 @@ def free_port() -> int:
 def server_env(database: Path, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for a plain-HTTP server on localhost with fresh, throw-away secrets."""
     env = dict(os.environ)
-    env.update({
-        "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-        "FLASK_SECRET_KEY": secrets.token_urlsafe(32),
-        "FLASK_JWT_KEYS": json.dumps({"browser": secrets.token_urlsafe(32)}),
-        "FLASK_JWT_ACTIVE_KID": "browser",
-        "FLASK_COOKIE_SECURE": "false",
-        "FLASK_ALLOW_INSECURE_COOKIES": "true",
-        "FLASK_RATELIMIT_ENABLED": "false",
-        # Cheap hashing: these tests are about the browser, not about argon2's cost.
-        "FLASK_ARGON2_TIME_COST": "1",
-        "FLASK_ARGON2_MEMORY_COST": "8",
-        "FLASK_ARGON2_PARALLELISM": "1",
-    })
+    env.update(
+        {
+            "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "FLASK_SECRET_KEY": secrets.token_urlsafe(32),
+            "FLASK_JWT_KEYS": json.dumps({"browser": secrets.token_urlsafe(32)}),
+            "FLASK_JWT_ACTIVE_KID": "browser",
+            "FLASK_COOKIE_SECURE": "false",
+            "FLASK_ALLOW_INSECURE_COOKIES": "true",
+            "FLASK_RATELIMIT_ENABLED": "false",
+            # Cheap hashing: these tests are about the browser, not about argon2's cost.
+            "FLASK_ARGON2_TIME_COST": "1",
+            "FLASK_ARGON2_MEMORY_COST": "8",
+            "FLASK_ARGON2_PARALLELISM": "1",
+        }
+    )
     env["PYTHONUNBUFFERED"] = "1"  # the log file is current when a failing test shows it
     env.pop("DATABASE_URL", None)
     env.update(overrides or {})
@@ -120,8 +124,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: LiveServer) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer /healthz in {STARTUP_TIMEOUT:.0f} s:\n"
-                       f"{log.log_tail()}")
+    raise RuntimeError(
+        f"the server did not answer /healthz in {STARTUP_TIMEOUT:.0f} s:\n{log.log_tail()}"
+    )
 
 
 @contextmanager
@@ -130,13 +135,27 @@ def live_server(workdir: Path, overrides: Mapping[str, str] | None = None) -> It
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = LiveServer(url=url, log_path=workdir / "server.log")
-    log: IO[bytes] = open(server.log_path, "wb")
+    log: IO[bytes] = open(server.log_path, "wb")  # noqa: SIM115 (the server process owns it)
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--no-reload",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=server_env(workdir / "site.sqlite3", overrides),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "run",
+                "--no-reload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=server_env(workdir / "site.sqlite3", overrides),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_healthy(url, process, server)
@@ -153,7 +172,7 @@ def live_server(workdir: Path, overrides: Mapping[str, str] | None = None) -> It
 
 
 @contextmanager
-def chromium() -> Iterator["object"]:
+def chromium() -> Iterator[object]:
     """One headless Chromium for the whole block (a Playwright ``Browser``)."""
     from playwright.sync_api import sync_playwright
 

@@ -4,6 +4,7 @@ Starts its own server on a throw-away database, signs a demo person up on the "d
 on the "phone" (so the sessions page lists two devices) before shooting, and writes
 ``docs/screenshots/<page>-<desktop|phone>.png``. A page that answers 404 is skipped with a note.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,17 +26,25 @@ class Device:
 
 
 DEVICES = (
-    Device("desktop", {
-        "viewport": DESKTOP,
-        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                      "Chrome/156.0.0.0 Safari/537.36",
-    }),
-    Device("phone", {
-        "viewport": PHONE, "is_mobile": True, "has_touch": True,
-        "device_scale_factor": 2,
-        "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
-                      "Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
-    }),
+    Device(
+        "desktop",
+        {
+            "viewport": DESKTOP,
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/156.0.0.0 Safari/537.36",
+        },
+    ),
+    Device(
+        "phone",
+        {
+            "viewport": PHONE,
+            "is_mobile": True,
+            "has_touch": True,
+            "device_scale_factor": 2,
+            "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
+            "Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
+        },
+    ),
 )
 ANONYMOUS_PAGES = (("landing", "/"), ("login", "/auth/login"))
 SIGNED_IN_PAGES = (("account", "/account"), ("sessions", "/account/sessions"))
@@ -72,17 +81,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot take screenshots: {reason}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    with live.scratch_dir() as workdir, live.live_server(workdir) as server, \
-            live.chromium() as browser:
+    with (
+        live.scratch_dir() as workdir,
+        live.live_server(workdir) as server,
+        live.chromium() as browser,
+    ):
         contexts = [browser.new_context(base_url=server.url, **d.options) for d in DEVICES]
         try:
             pages = [context.new_page() for context in contexts]
-            for device, page in zip(DEVICES, pages):
+            for device, page in zip(DEVICES, pages, strict=False):
                 for name, path in ANONYMOUS_PAGES:
                     shoot(page, name, path, device, args.out)
             for index, page in enumerate(pages):  # every device signed in before any is shot
                 sign_in(page, first=index == 0)
-            for device, page in zip(DEVICES, pages):
+            for device, page in zip(DEVICES, pages, strict=False):
                 for name, path in SIGNED_IN_PAGES:
                     shoot(page, name, path, device, args.out)
         finally:

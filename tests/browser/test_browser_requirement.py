@@ -1,4 +1,5 @@
 """Without Chromium the browser tests skip and say why; under REQUIRE_BROWSER=1 they fail."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The login form with the keyboard alone: Tab to each field, type, Enter submits."""
+
 from __future__ import annotations
 
 from .helpers import ACCOUNT_URL, PASSWORD, create_account, expect, focused

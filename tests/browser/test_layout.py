@@ -1,4 +1,5 @@
 """What a phone shows: every page fits the screen's width, and the keyboard focus is visible."""
+
 from __future__ import annotations
 
 import uuid

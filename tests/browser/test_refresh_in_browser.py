@@ -1,16 +1,27 @@
 """Past the access token's 2-second life, the refresh cookie keeps the person signed in."""
+
 from __future__ import annotations
 
 import time
 
-from .helpers import (ACCESS_COOKIE, ACCOUNT_URL, PAST_ACCESS_EXPIRY, REFRESH_COOKIE,
-                      create_account, expect, log_in, token_cookies)
+from .helpers import (
+    ACCESS_COOKIE,
+    ACCOUNT_URL,
+    PAST_ACCESS_EXPIRY,
+    REFRESH_COOKIE,
+    create_account,
+    expect,
+    log_in,
+    token_cookies,
+)
 
 
 def documents(page) -> list:
     """Every top-level document response the page receives from now on."""
     seen: list = []
-    page.on("response", lambda r: seen.append(r) if r.request.resource_type == "document" else None)
+    page.on(
+        "response", lambda r: seen.append(r) if r.request.resource_type == "document" else None
+    )
     return seen
 
 
@@ -44,7 +55,8 @@ def test_expired_access_is_renewed_silently_while_clicking_around(page, context,
 
 
 def test_two_tabs_reloading_at_the_same_moment_both_stay_signed_in(
-        context, new_context, live_server):
+    context, new_context, live_server
+):
     email = create_account(live_server.url, "twotabs")
     first, second = context.new_page(), context.new_page()
     log_in(first, email)

@@ -1,10 +1,10 @@
 """A session revoked from another device's sessions page is signed out at its next request."""
+
 from __future__ import annotations
 
 import re
 
-from .helpers import (ACCOUNT_URL, LOGIN_URL, expect, log_in, sign_up, token_cookies,
-                      unique_email)
+from .helpers import ACCOUNT_URL, LOGIN_URL, expect, log_in, sign_up, token_cookies, unique_email
 
 THIS_DEVICE = re.compile(r"this device", re.IGNORECASE)
 REVOKE_FORM = "form[action*='/account/sessions/'][action$='/revoke']"

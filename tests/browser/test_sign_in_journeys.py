@@ -1,10 +1,22 @@
 """Signing up, logging out, logging in and failing to, as a person does it in Chromium."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from .helpers import (ACCESS_COOKIE, ACCOUNT_URL, LOGIN_URL, REFRESH_COOKIE, create_account,
-                      expect, log_in, log_out, sign_up, token_cookies, unique_email)
+from .helpers import (
+    ACCESS_COOKIE,
+    ACCOUNT_URL,
+    LOGIN_URL,
+    REFRESH_COOKIE,
+    create_account,
+    expect,
+    log_in,
+    log_out,
+    sign_up,
+    token_cookies,
+    unique_email,
+)
 
 
 def test_sign_up_lands_on_the_account_page(page, context):

@@ -1,4 +1,5 @@
 """Fixtures for the hostile-input tests: one app per module with one real signed-in person."""
+
 from __future__ import annotations
 
 import tempfile
@@ -41,8 +42,13 @@ def victim_app(tmp_path_factory):
     """An HS256 app with one registered person, shared by a module's read-only requests."""
     app = build_app(tmp_path_factory)
     _actions, claims = sign_up(app)
-    victim = Victim(email=VICTIM_EMAIL, sub=claims["sub"], sid=claims["sid"],
-                    now=int(claims["iat"]), key=HMAC_KEY)
+    victim = Victim(
+        email=VICTIM_EMAIL,
+        sub=claims["sub"],
+        sid=claims["sid"],
+        now=int(claims["iat"]),
+        key=HMAC_KEY,
+    )
     yield app, victim
     with app.app_context():
         db.session.remove()
@@ -70,8 +76,9 @@ def send(app, target: str, token: str, path: str = "/account", accept: str = "te
 
 def issued_token_cookies(app, response) -> list[str]:
     names = (app.config["ACCESS_COOKIE_NAME"], app.config["REFRESH_COOKIE_NAME"])
-    return [c.name for c in parse_set_cookies(response).values()
-            if c.name in names and not c.expired]
+    return [
+        c.name for c in parse_set_cookies(response).values() if c.name in names and not c.expired
+    ]
 
 
 def assert_not_signed_in(app, response, email: str, *, json: bool = False) -> None:

@@ -3,6 +3,7 @@
 PyJWT refuses to build most of these (``alg: none`` with a signature, an HMAC keyed with a
 PEM public key, duplicate JSON keys), so the pieces are encoded here directly.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,14 @@ def hmac_signature(key: str | bytes, signing_input: str, digest=hashlib.sha256) 
     return b64(hmac.new(key, signing_input.encode(), digest).digest())
 
 
-def forge(header: Any, payload: Any, key: str | bytes | None = None, *, digest=hashlib.sha256,
-          signature: str | None = None) -> str:
+def forge(
+    header: Any,
+    payload: Any,
+    key: str | bytes | None = None,
+    *,
+    digest=hashlib.sha256,
+    signature: str | None = None,
+) -> str:
     """``header.payload.signature``; an HMAC over the first two with ``key`` unless given."""
     signing_input = segment(header) + "." + segment(payload)
     if signature is None:
@@ -53,8 +60,16 @@ class Victim:
     issuer: str = "gatehouse"
 
     def claims(self, typ: str, /, **changes: Any) -> dict[str, Any]:
-        claims = {"email": self.email, "sub": self.sub, "sid": self.sid, "jti": secrets.token_urlsafe(8),
-                  "iat": self.now, "exp": self.now + 600, "iss": self.issuer, "typ": typ}
+        claims = {
+            "email": self.email,
+            "sub": self.sub,
+            "sid": self.sid,
+            "jti": secrets.token_urlsafe(8),
+            "iat": self.now,
+            "exp": self.now + 600,
+            "iss": self.issuer,
+            "typ": typ,
+        }
         claims.update(changes)
         return claims
 

@@ -1,4 +1,5 @@
 """Walks over the URL map, so routes added later are covered without editing the tests."""
+
 from __future__ import annotations
 
 import uuid
@@ -38,8 +39,10 @@ def state_changing_routes(app) -> list[tuple[str, str]]:
 def get_routes(app) -> list[str]:
     """Every GET rule that needs no arguments (static files aside)."""
     return sorted(
-        rule.rule for rule in app.url_map.iter_rules()
-        if "GET" in (rule.methods or ()) and rule.endpoint != "static"
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ())
+        and rule.endpoint != "static"
         and not (rule.arguments - set(rule.defaults or {}))
     )
 

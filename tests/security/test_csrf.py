@@ -2,6 +2,7 @@
 GET changes the database. Routes are found by walking the URL map, so new ones are covered
 as soon as they exist.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -32,8 +33,10 @@ def _client(app, signed_in: bool):
     client = app.test_client()
     if signed_in:
         page = client.get("/auth/login")
-        response = client.post("/auth/login", data={
-            "csrf_token": csrf_token(page.text), "email": EMAIL, "password": PASSWORD})
+        response = client.post(
+            "/auth/login",
+            data={"csrf_token": csrf_token(page.text), "email": EMAIL, "password": PASSWORD},
+        )
         assert response.status_code == 302
     client.get("/auth/login")  # every browser that has seen a form has a CSRF session
     return client
@@ -73,9 +76,14 @@ def test_state_changing_routes_refuse_a_bad_csrf_token(site, variant, signed_in)
     for method, url in state_changing_routes(site):
         client = _client(site, signed_in)
         token = CSRF_VARIANTS[variant](site)
-        data = {"email": EMAIL, "password": PASSWORD, "confirm": PASSWORD,
-                "current_password": PASSWORD, "new_password": PASSWORD + "-new",
-                "remember": "y"}
+        data = {
+            "email": EMAIL,
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "current_password": PASSWORD,
+            "new_password": PASSWORD + "-new",
+            "remember": "y",
+        }
         if token is not None:
             data["csrf_token"] = token
         before = snapshot(site)

@@ -3,6 +3,7 @@
 A module of its own because the one Flask-Limiter object of the process follows the settings
 of the app built last, so a throttled app must not share a module with unthrottled ones.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -39,7 +40,8 @@ def test_the_per_email_throttle_counts_both_unicode_spellings_together(throttled
 
     keys = set()
     for spelling in ("jos\u00e9@example.com", "JOSE\u0301@example.com "):
-        with throttled_app.test_request_context("/auth/login", method="POST",
-                                                data={"email": spelling}):
+        with throttled_app.test_request_context(
+            "/auth/login", method="POST", data={"email": spelling}
+        ):
             keys.add(submitted_email())
     assert keys == {"email:jos\u00e9@example.com"}

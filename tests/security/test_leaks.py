@@ -4,6 +4,7 @@ Every test in the suite runs under the ``no_leaks`` fixture of ``tests/conftest.
 tests plant a leak on purpose and read the verdict themselves (``LEAK_GUARD.take()`` hands
 the capture over, so the fixture has nothing left to complain about).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,16 +31,16 @@ def leaky_app(app):
 
     @app.get("/_log_token")
     def log_token():
-        logging.getLogger("some.library").debug("sending %s",
-                                                request.cookies.get("access_token"))
+        logging.getLogger("some.library").debug("sending %s", request.cookies.get("access_token"))
         return "ok"
 
     @app.get("/_hash")
     def show_hash():
         from sqlalchemy import select
 
-        from app.extensions import db
         from app.db.models import User
+        from app.extensions import db
+
         return db.session.scalar(select(User.password_hash)) or ""
 
     return app
@@ -49,18 +50,27 @@ def _verdict() -> list[str]:
     return LEAK_GUARD.leaks(LEAK_GUARD.take())
 
 
-@pytest.mark.parametrize("path,expected", [
-    ("/_echo_cookie", "a token in /_echo_cookie body"),
-    ("/_header_echo", "a token in /_header_echo header X-Debug"),
-    ("/_log_token", "a token in log some.library DEBUG"),
-    ("/_hash", "a password hash in /_hash body"),
-])
+@pytest.mark.parametrize(
+    "path,expected",
+    [
+        ("/_echo_cookie", "a token in /_echo_cookie body"),
+        ("/_header_echo", "a token in /_header_echo header X-Debug"),
+        ("/_log_token", "a token in log some.library DEBUG"),
+        ("/_hash", "a password hash in /_hash body"),
+    ],
+)
 def test_the_check_catches_a_planted_leak(leaky_app, path, expected):
     client = leaky_app.test_client()  # a client made by the test itself is watched too
     page = client.get("/auth/register")
-    client.post("/auth/register", data={"csrf_token": csrf_token(page.text),
-                                        "email": "p@example.com", "password": PASSWORD,
-                                        "confirm": PASSWORD})
+    client.post(
+        "/auth/register",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "email": "p@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert _verdict() == []  # signing up leaks nothing: the tokens went out in Set-Cookie
     client.get(path)
     assert expected in _verdict()
@@ -68,8 +78,10 @@ def test_the_check_catches_a_planted_leak(leaky_app, path, expected):
 
 def test_the_check_catches_a_password_in_a_log_line(app, client):
     page = client.get("/auth/login")
-    client.post("/auth/login", data={"csrf_token": csrf_token(page.text),
-                                     "email": "p@example.com", "password": PASSWORD})
+    client.post(
+        "/auth/login",
+        data={"csrf_token": csrf_token(page.text), "email": "p@example.com", "password": PASSWORD},
+    )
     logging.getLogger("gatehouse.anything").info("login attempt with %s", PASSWORD)
     assert "a password in log gatehouse.anything INFO" in _verdict()
 
@@ -91,8 +103,9 @@ def test_a_partial_token_counts_as_a_leak(app, client, auth):
     auth.register()
     access, _refresh = auth.tokens()
     LEAK_GUARD.take()
-    logging.getLogger("gatehouse.x").warning("bad token %s", "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ."
-                                             + access.rsplit(".", 1)[1])
+    logging.getLogger("gatehouse.x").warning(
+        "bad token %s", "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ." + access.rsplit(".", 1)[1]
+    )
     assert _verdict() == ["a token in log gatehouse.x WARNING"]
 
 
@@ -113,7 +126,13 @@ def test_the_marker_switches_the_check_off(leaky_app):
     """Leaks a hash on purpose; without the marker the fixture fails this test at teardown."""
     client = leaky_app.test_client()
     page = client.get("/auth/register")
-    client.post("/auth/register", data={"csrf_token": csrf_token(page.text),
-                                        "email": "p@example.com", "password": PASSWORD,
-                                        "confirm": PASSWORD})
+    client.post(
+        "/auth/register",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "email": "p@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     client.get("/_hash")

@@ -1,4 +1,5 @@
 """``next`` after login: whatever an attacker puts there, the person stays on this site."""
+
 from __future__ import annotations
 
 import re
@@ -8,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.web.safe_next import safe_next
-
 from app.extensions import db
+from app.web.safe_next import safe_next
 
 from ..conftest import PASSWORD, csrf_token
 from .conftest import build_app, sign_up
@@ -70,9 +70,15 @@ EVIL_NEXT = [
 
 # Paths on this site that only look odd: a browser sends them back to this host verbatim
 # (it never decodes %2f or %09 in a path), so they may be kept.
-KEPT_AS_PATHS = {"/%2f%2fevil.example", "/%5cevil.example", "/%09/evil.example",
-                 "/%0a/evil.example", "/@evil.example", "/.//evil.example",
-                 "/%252f%252fevil.example"}
+KEPT_AS_PATHS = {
+    "/%2f%2fevil.example",
+    "/%5cevil.example",
+    "/%09/evil.example",
+    "/%0a/evil.example",
+    "/@evil.example",
+    "/.//evil.example",
+    "/%252f%252fevil.example",
+}
 REFUSED = [target for target in EVIL_NEXT if target not in KEPT_AS_PATHS]
 
 BROWSER_STRIPPED = re.compile(r"[\t\n\r\x00-\x1f ]")
@@ -104,8 +110,9 @@ def test_safe_next_keeps_odd_paths_on_this_site(target):
     assert_same_site(safe_next(target, DEFAULT))
 
 
-@pytest.mark.parametrize("target", ["/account", "/", "/account?tab=1", "/a/b?x=%2F#frag",
-                                    "/account;v=1", "/@me"])
+@pytest.mark.parametrize(
+    "target", ["/account", "/", "/account?tab=1", "/a/b?x=%2F#frag", "/account;v=1", "/@me"]
+)
 def test_safe_next_keeps_same_site_paths(target):
     assert safe_next(target, DEFAULT) == target
 
@@ -136,9 +143,16 @@ def _login_with_next(app, target: str):
     client = app.test_client()
     page = client.get("/auth/login", query_string={"next": target})
     assert page.status_code == 200
-    return client.post("/auth/login", query_string={"next": target}, data={
-        "csrf_token": csrf_token(page.text), "email": EMAIL, "password": PASSWORD,
-        "next": target})
+    return client.post(
+        "/auth/login",
+        query_string={"next": target},
+        data={
+            "csrf_token": csrf_token(page.text),
+            "email": EMAIL,
+            "password": PASSWORD,
+            "next": target,
+        },
+    )
 
 
 @pytest.mark.parametrize("target", EVIL_NEXT)
@@ -159,9 +173,15 @@ def test_the_next_from_the_query_string_travels_only_as_form_data(site):
     client = site.test_client()
     page = client.get("/auth/login", query_string={"next": "//evil.example"})
     assert 'value="//evil.example"' in page.text
-    response = client.post("/auth/login", data={
-        "csrf_token": csrf_token(page.text), "email": EMAIL, "password": PASSWORD,
-        "next": "//evil.example"})
+    response = client.post(
+        "/auth/login",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "email": EMAIL,
+            "password": PASSWORD,
+            "next": "//evil.example",
+        },
+    )
     assert response.headers["Location"] == DEFAULT
 
 

@@ -8,6 +8,7 @@ Differences from the Flask-Migrate template, each for a reason:
 - the app's ``UTCDateTime`` column type is written into migrations as ``sa.DateTime()``, so
   revision files import nothing from the app.
 """
+
 import logging
 from logging.config import fileConfig
 
