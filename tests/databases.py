@@ -24,6 +24,9 @@ from app.config import normalize_database_uri
 
 ENV_VAR = "TEST_DATABASE_URL"
 
+# This run's database: the shared PostgreSQL schema factory and URL, and whether a test used it.
+STATE: dict = {"schemas": None, "uri": None, "used": False}
+
 
 def requested_url() -> str | None:
     """The server the run was asked to use, or None for SQLite."""

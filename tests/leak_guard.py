@@ -139,3 +139,7 @@ class _Handler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self._guard.on_record(record)
+
+
+# The one guard of a test run: installed by tests/conftest.py, read after every test.
+LEAK_GUARD = LeakGuard()

@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
 from app.extensions import db
-
-from .conftest import PASSWORD, AuthActions, parse_set_cookies, request_with
+from tests.helpers import PASSWORD, AuthActions, parse_set_cookies, request_with
 
 EMAIL = "ops@example.com"
 

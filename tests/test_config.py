@@ -10,8 +10,7 @@ import pytest
 
 from app import create_app
 from app.config import load_or_create_secrets, normalize_database_uri
-
-from .conftest import base_config
+from tests.helpers import base_config
 
 
 def test_config_order_env_beats_defaults_and_test_config_beats_env(tmp_path, clock, monkeypatch):
@@ -71,7 +70,7 @@ def test_secure_cookies_get_the_host_prefix(tmp_path, clock):
 
 def test_secure_cookie_attributes(tmp_path, clock):
     app = create_app(base_config(tmp_path, clock, COOKIE_SECURE=True))
-    from .conftest import AuthActions, parse_set_cookies
+    from tests.helpers import AuthActions, parse_set_cookies
 
     client = app.test_client()
     response = AuthActions(client).register()

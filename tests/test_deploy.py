@@ -8,8 +8,7 @@ from sqlalchemy import select
 from app import create_app
 from app.db.models import LoginSession
 from app.extensions import db
-
-from .conftest import AuthActions, base_config
+from tests.helpers import AuthActions, base_config
 
 CLIENT_ADDRESS = "203.0.113.7"
 

@@ -16,9 +16,8 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.extensions import db
-
-from . import databases
-from .conftest import PASSWORD, AuthActions, base_config, csrf_token, request_with
+from tests import databases
+from tests.helpers import PASSWORD, AuthActions, base_config, csrf_token, request_with
 
 EMAIL = "fault@example.com"
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg", "sqlite", "OperationalError")

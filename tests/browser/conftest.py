@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from . import live
-from .helpers import ACCESS_TOKEN_TTL, DESKTOP
+from tests.browser import live
+from tests.browser.helpers import ACCESS_TOKEN_TTL, DESKTOP
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import live
-from .helpers import DESKTOP, PHONE, log_in, sign_up
+from tests.browser import live
+from tests.browser.helpers import DESKTOP, PHONE, log_in, sign_up
 
 OUT = live.ROOT / "docs" / "screenshots"
 EMAIL = "ada@example.com"

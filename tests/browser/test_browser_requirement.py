@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import live
+from tests.browser import live
 
 
 @pytest.fixture

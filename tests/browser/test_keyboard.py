@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import ACCOUNT_URL, PASSWORD, create_account, expect, focused
+from tests.browser.helpers import ACCOUNT_URL, PASSWORD, create_account, expect, focused
 
 MAX_TABS = 12
 

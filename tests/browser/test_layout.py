@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .helpers import PHONE, expect, focused, sign_up
+from tests.browser.helpers import PHONE, expect, focused, sign_up
 
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .helpers import (
+from tests.browser.helpers import (
     ACCESS_COOKIE,
     ACCOUNT_URL,
     PAST_ACCESS_EXPIRY,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from .helpers import ACCOUNT_URL, LOGIN_URL, expect, log_in, sign_up, token_cookies, unique_email
+from tests.browser.helpers import (
+    ACCOUNT_URL,
+    LOGIN_URL,
+    expect,
+    log_in,
+    sign_up,
+    token_cookies,
+    unique_email,
+)
 
 THIS_DEVICE = re.compile(r"this device", re.IGNORECASE)
 REVOKE_FORM = "form[action*='/account/sessions/'][action$='/revoke']"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from .helpers import (
+from tests.browser.helpers import (
     ACCESS_COOKIE,
     ACCOUNT_URL,
     LOGIN_URL,

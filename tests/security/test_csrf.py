@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-
-from ..conftest import PASSWORD, csrf_token
-from .conftest import build_app, sign_up
-from .routes import get_routes, snapshot, state_changing_routes
+from tests.helpers import PASSWORD, csrf_token
+from tests.security.helpers import build_app, sign_up
+from tests.security.routes import get_routes, snapshot, state_changing_routes
 
 EMAIL = "person@example.com"
 OTHER_EMAIL = "someone-else@example.com"

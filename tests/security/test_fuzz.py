@@ -13,10 +13,9 @@ from sqlalchemy import select
 
 from app.db.models import User
 from app.extensions import db
-
-from ..conftest import PASSWORD, csrf_token
-from .conftest import assert_not_signed_in, build_app, sign_up
-from .routes import get_routes
+from tests.helpers import PASSWORD, csrf_token
+from tests.security.helpers import assert_not_signed_in, build_app, sign_up
+from tests.security.routes import get_routes
 
 # Modest by default: the whole suite runs on two shared cores. GATEHOUSE_FUZZ=thorough runs
 # many more examples. Nothing is written into the repository (no example database).

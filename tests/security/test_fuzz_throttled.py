@@ -10,9 +10,8 @@ import pytest
 from hypothesis import event, given
 
 from app.extensions import db
-
-from .conftest import build_app, sign_up
-from .test_fuzz import HEAVY_FUZZ, _post_form, any_text, email_like
+from tests.security.helpers import build_app, sign_up
+from tests.security.test_fuzz import HEAVY_FUZZ, _post_form, any_text, email_like
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import logging
 import pytest
 from flask import Response, request
 
-from ..conftest import LEAK_GUARD, PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
+from tests.leak_guard import LEAK_GUARD
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.web.safe_next import safe_next
-
-from ..conftest import PASSWORD, csrf_token
-from .conftest import build_app, sign_up
-from .test_fuzz import FUZZ
+from tests.helpers import PASSWORD, csrf_token
+from tests.security.helpers import build_app, sign_up
+from tests.security.test_fuzz import FUZZ
 
 DEFAULT = "/account"
 EMAIL = "person@example.com"

@@ -15,8 +15,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .conftest import TARGETS, assert_not_signed_in, assert_signed_in, send, typ_for
-from .forge import Victim, b64, forge, raw_json, segment, without
+from tests.security.forge import Victim, b64, forge, raw_json, segment, without
+from tests.security.helpers import TARGETS, assert_not_signed_in, assert_signed_in, send, typ_for
 
 ATTACKER_KEY = "a" * 32 + "-attacker-controlled-hmac-key"
 
@@ -237,7 +237,7 @@ def _pem_pair():
 
 @pytest.fixture(scope="module")
 def es256_app(tmp_path_factory):
-    from .conftest import build_app, sign_up
+    from tests.security.helpers import build_app, sign_up
 
     private, private_pem, public_pem = _pem_pair()
     app = build_app(tmp_path_factory, JWT_ALGORITHM="ES256", JWT_KEYS={"k1": private_pem})
@@ -303,7 +303,7 @@ def test_control_es256_forgery_with_the_real_private_key_signs_in(es256_app):
 
 def test_control_a_real_refresh_cookie_signs_in(victim_app):
     """The refresh-cookie column above is meaningful: a real one in the same header works."""
-    from .conftest import sign_up
+    from tests.security.helpers import sign_up
 
     app, _victim = victim_app
     actions, _claims = sign_up(app, "control@example.com")

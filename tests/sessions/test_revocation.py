@@ -1,0 +1,216 @@
+"""The revocation list: a revoked session's access tokens stop working at once, without SQL."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+import redis
+
+from app import create_app
+from app.sessions import store as session_store
+from app.sessions.authority import get_authority
+from app.sessions.revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationList,
+    get_revocation_list,
+)
+from app.sessions.tokens import TokenType
+from tests.helpers import AuthActions, base_config, parse_set_cookies, request_with
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def config_overrides():
+    return {"ACCESS_TOKEN_TTL": 60, "REFRESH_REUSE_GRACE": 1}
+
+
+def signed_in(app, email="person@example.com"):
+    """A second browser of the same person: its own client and login session."""
+    browser = app.test_client()
+    actions = AuthActions(browser)
+    actions.login(email)
+    return browser, actions.tokens()
+
+
+# --- the memory store ---------------------------------------------------------------------
+
+
+def test_memory_store_forgets_entries_after_the_window():
+    store = MemoryRevocationStore(window=61)
+    store.add(["a"], now=1000)
+    assert store.is_revoked("a", 1000) and store.is_revoked("a", 1060.9)
+    assert not store.is_revoked("a", 1061) and not store.is_revoked("b", 1000)
+    store.add(["b"], now=1100)  # adding prunes what has expired
+    assert len(store) == 1
+
+
+def test_memory_store_is_bounded_and_drops_the_oldest_first():
+    store = MemoryRevocationStore(window=100, max_entries=3)
+    for i, sid in enumerate("abcde"):
+        store.add([sid], now=1000 + i)
+    assert len(store) == 3
+    assert [store.is_revoked(s, 1005) for s in "abcde"] == [False, False, True, True, True]
+
+
+def test_a_failing_store_never_undoes_a_signout_and_a_failing_read_is_503(caplog):
+    class Broken:
+        def add(self, ids, now):
+            raise ConnectionError("down")
+
+        def is_revoked(self, sid, now):
+            raise ConnectionError("down")
+
+    revocations = RevocationList(Broken(), clock=lambda: 0.0)
+    with caplog.at_level(logging.ERROR, logger="gatehouse.revocation"):
+        revocations.revoke(["a"])  # logged, not raised
+    assert "unavailable on write" in caplog.text
+    from werkzeug.exceptions import ServiceUnavailable
+
+    with pytest.raises(ServiceUnavailable):
+        revocations.is_revoked("a", 0.0)
+
+
+# --- through the app ----------------------------------------------------------------------
+
+
+def test_logout_kills_the_access_token_at_once(client, auth, count_sql):
+    auth.register()
+    access, refresh = auth.tokens()
+    auth.logout()
+    count_sql.statements.clear()
+    response = request_with(client, "/", access=access)
+    assert "person@example.com" not in response.text and "Log in" in response.text
+    assert parse_set_cookies(response)["access_token"].expired
+    assert count_sql.statements == []  # judged from memory alone
+    assert request_with(client, "/account", access=access).status_code == 302
+
+
+def test_revoked_access_beside_its_refresh_token_is_anonymous_without_sql(
+    app, client, auth, count_sql
+):
+    auth.register()
+    other, (access, refresh) = signed_in(app)
+    with app.app_context():
+        authority = get_authority()
+        sid = authority.verify(access, TokenType.ACCESS, authority.now()).claims["sid"]
+        session_store.end_sessions([sid], authority=authority)
+    count_sql.statements.clear()
+    response = request_with(client, "/account", access=access, refresh=refresh)
+    assert response.status_code == 302 and response.location.startswith("/auth/login")
+    cookies = parse_set_cookies(response)
+    assert cookies["access_token"].expired and cookies["refresh_token"].expired
+    assert count_sql.statements == []
+    # The person's own browser is untouched.
+    assert client.get("/account").status_code == 200
+
+
+def test_bearer_token_of_a_revoked_session_is_401(client, auth):
+    auth.register()
+    access, _ = auth.tokens()
+    auth.logout()
+    response = request_with(
+        client,
+        "/account",
+        headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_refresh_token_reuse_also_kills_the_access_tokens(client, clock, auth):
+    auth.register()
+    access0, refresh0 = auth.tokens()
+    rotated = parse_set_cookies(request_with(client, refresh=refresh0))
+    fresh_access = rotated["access_token"].value
+    clock.advance(5)
+    assert request_with(client, refresh=refresh0).status_code == 302  # reuse: session revoked
+    for token in (access0, fresh_access):
+        assert request_with(client, "/account", access=token).status_code == 302
+
+
+def test_entries_outlive_every_access_token_they_cover(app, client, clock, auth):
+    auth.register()
+    access, _ = auth.tokens()
+    clock.advance(59)  # the token has one second left
+    auth.logout()
+    assert request_with(client, "/account", access=access).status_code == 302
+    with app.app_context():
+        revocations = get_revocation_list()
+        sid = next(iter(revocations.store._expires))
+        # Kept for ACCESS_TOKEN_TTL + JWT_LEEWAY + 1 seconds, then forgotten.
+        assert revocations.is_revoked(sid, clock.now + 60.5)
+        assert not revocations.is_revoked(sid, clock.now + 61)
+
+
+# --- Redis, shared by several workers -----------------------------------------------------
+
+
+@pytest.fixture
+def redis_prefix():
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("Redis at 127.0.0.1:6379 is not running; the Redis store was not tested")
+    prefix = f"gatehouse-test-{uuid.uuid4().hex}:revoked:"
+    yield prefix
+    keys = list(client.scan_iter(prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_redis_store_sets_expiring_keys(redis_prefix):
+    store = RedisRevocationStore.from_url(REDIS_URL, window=61, prefix=redis_prefix, timeout=0.5)
+    assert not store.is_revoked("s1", 0)
+    store.add(["s1", "s2"], now=0)
+    assert store.is_revoked("s1", 0) and store.is_revoked("s2", 0)
+    assert 0 < store.client.ttl(redis_prefix + "s1") <= 61
+
+
+def test_two_workers_share_revocations_through_redis(tmp_path, clock, redis_prefix):
+    settings = dict(
+        REVOCATION_STORE_URI=REDIS_URL, REVOCATION_KEY_PREFIX=redis_prefix, ACCESS_TOKEN_TTL=60
+    )
+    worker_a = create_app(base_config(tmp_path, clock, **settings))
+    worker_b = create_app(base_config(tmp_path, clock, **settings))
+    actions = AuthActions(worker_a.test_client())
+    actions.register()
+    access, refresh = actions.tokens()
+    assert request_with(worker_b.test_client(), "/account", access=access).status_code == 200
+    actions.logout()  # on worker A
+    response = request_with(worker_b.test_client(), "/account", access=access)
+    assert response.status_code == 302
+    assert parse_set_cookies(response)["access_token"].expired
+
+
+def test_without_redis_another_worker_keeps_trusting_the_token(tmp_path, clock):
+    """What the README warns about: memory lists are per process."""
+    worker_a = create_app(base_config(tmp_path, clock, ACCESS_TOKEN_TTL=60))
+    worker_b = create_app(base_config(tmp_path, clock, ACCESS_TOKEN_TTL=60))
+    actions = AuthActions(worker_a.test_client())
+    actions.register()
+    access, _ = actions.tokens()
+    actions.logout()
+    assert request_with(worker_a.test_client(), "/account", access=access).status_code == 302
+    assert request_with(worker_b.test_client(), "/account", access=access).status_code == 200
+    clock.advance(60)  # until the token expires by itself
+    assert request_with(worker_b.test_client(), "/account", access=access).status_code == 302
+
+
+def test_redis_down_is_a_503_that_keeps_the_cookies(tmp_path, clock):
+    app = create_app(
+        base_config(
+            tmp_path, clock, REVOCATION_STORE_URI="redis://127.0.0.1:1/0", REVOCATION_TIMEOUT=0.2
+        )
+    )
+    actions = AuthActions(app.test_client())
+    actions.register()  # the revocation list is not needed to sign up
+    access, refresh = actions.tokens()
+    response = request_with(app.test_client(), "/account", access=access, refresh=refresh)
+    assert response.status_code == 503
+    assert not parse_set_cookies(response)  # nobody is signed out by an outage
