@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
+    from .mail import outbox
     from .sessions import authority, revocation
     from .web import authn, errors, headers, i18n, proxy, throttle
 
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     revocation.init_app(app)
     passwords.init_app(app)
     mail.init_app(app)
+    outbox.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all

@@ -79,7 +79,13 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Gatehouse <no-reply@localhost>",
-    "MAIL_TIMEOUT": 10,  # seconds
+    "MAIL_TIMEOUT": 10,  # seconds, per SMTP conversation (never on the request path)
+    # The outbox (app/mail/outbox.py): who delivers, how often, and how retries back off
+    "MAIL_EMBEDDED_WORKER": True,  # a sender thread in each server process
+    "MAIL_DELIVER_ON_COMMIT": False,  # the committing thread sends at once (the test suite)
+    "MAIL_POLL_INTERVAL": 5,  # seconds between looks at the outbox
+    "MAIL_RETRY_DELAY": 10,  # seconds before the first retry; doubled for each further one
+    "MAIL_RETRY_MAX_DELAY": 900,  # the longest wait between two tries
     "RESET_TOKEN_TTL": 1800,
     "CONFIRM_TOKEN_TTL": 172_800,
     "REQUIRE_CONFIRMED_EMAIL": False,
