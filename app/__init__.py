@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import CHECKOUT, instance_path, site_folder
+
+ROOT = CHECKOUT  # the repository (when run from a checkout)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; ``test_config`` overrides every other configuration source."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance_path(),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=site_folder("templates"),
+        static_folder=site_folder("static"),
     )
-    from . import cli, logs
+    from . import cli, deployment, logs
     from .accounts import passwords
     from .config import load_config
     from .db import engine as db
@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     proxy.init_app(app)
     cli.init_app(app)
+    deployment.init_app(app)
 
     from .account import bp as account_bp
     from .api import bp as api_bp

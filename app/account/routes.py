@@ -6,6 +6,7 @@ comes from the database.
 
 from __future__ import annotations
 
+import logging
 from weakref import WeakKeyDictionary
 
 from flask import (
@@ -25,6 +26,7 @@ from sqlalchemy.orm import undefer
 from ..accounts import events
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
+from ..db.engine import UNREACHABLE
 from ..db.models import LoginSession, User
 from ..extensions import db
 from ..sessions import store as session_store
@@ -37,6 +39,8 @@ from . import bp
 from .activity import recent_events
 from .devices import describe
 from .forms import ChangePasswordForm
+
+log = logging.getLogger("gatehouse.account")
 
 EVENT_LABELS = {
     EventKind.REGISTER.value: _l("Account created"),
@@ -74,6 +78,16 @@ def _event_labels() -> dict[str, str]:
 @bp.get("")
 @login_required
 def index():
+    """The page comes from the access token; only its activity list needs the database, so
+    while that does not answer the page is served without the list (saying so)."""
+    try:
+        rows = recent_events(g.user.user_id)
+    except UNREACHABLE as error:
+        log.warning(
+            "account activity unavailable: %s",
+            type(getattr(error, "orig", None) or error).__name__,
+        )
+        return render_template("account/index.html", user=g.user, activity=None)
     labels = _event_labels()
     activity = [
         {
@@ -83,7 +97,7 @@ def index():
             "ip": row.ip,
             "device": describe(row.user_agent),
         }
-        for row in recent_events(g.user.user_id)
+        for row in rows
     ]
     return render_template("account/index.html", user=g.user, activity=activity)
 
