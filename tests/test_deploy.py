@@ -234,3 +234,57 @@ def _tail(log) -> str:
     log.flush()
     log.seek(0)
     return log.read()[-5000:]
+
+
+# --- Start-up warnings and engine timeouts -------------------------------------------------
+
+
+def test_several_workers_without_shared_state_are_warned_about(
+    tmp_path, clock, monkeypatch, caplog
+):
+    monkeypatch.setenv("GATEHOUSE_WORKERS", "3")
+    create_app(base_config(tmp_path, clock, RATELIMIT_ENABLED=True))
+    lines = [r.getMessage() for r in caplog.records if r.name == "gatehouse.deployment"]
+    assert len(lines) == 2
+    assert "3 workers share no revocation list" in lines[0] and "REVOCATION_STORE_URI" in lines[0]
+    assert "3 times as generous" in lines[1] and "RATELIMIT_STORAGE_URI" in lines[1]
+
+
+@pytest.mark.parametrize("workers", [None, "1"])
+def test_one_worker_or_shared_stores_need_no_warning(
+    tmp_path, clock, monkeypatch, caplog, workers
+):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    if workers:
+        monkeypatch.setenv("GATEHOUSE_WORKERS", workers)
+    else:
+        monkeypatch.delenv("GATEHOUSE_WORKERS", raising=False)
+    create_app(base_config(tmp_path, clock, RATELIMIT_ENABLED=True))
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    monkeypatch.delenv("GATEHOUSE_WORKERS", raising=False)
+    create_app(
+        base_config(
+            tmp_path,
+            clock,
+            RATELIMIT_ENABLED=True,
+            REVOCATION_STORE_URI="redis://127.0.0.1:1/0",
+            RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/1",
+        )
+    )
+    assert not [r for r in caplog.records if r.name == "gatehouse.deployment"]
+
+
+def test_postgresql_connections_get_the_timeouts_and_keep_url_options():
+    from app.db.engine import engine_options
+
+    config = {"DATABASE_CONNECT_TIMEOUT": 1.5, "DATABASE_STATEMENT_TIMEOUT": 0.25}
+    options = engine_options("postgresql+psycopg://u@h/db?options=-csearch_path%3Dt_1", config)
+    args = options["connect_args"]
+    assert args["connect_timeout"] == 2  # libpq counts whole seconds, two at least
+    assert args["options"] == "-csearch_path=t_1 -c statement_timeout=250"
+    assert args["tcp_user_timeout"] == 1750
+    assert options["pool_timeout"] == 1.5 and options["pool_pre_ping"] is True
+    off = engine_options(
+        "postgresql+psycopg://u@h/db", {**config, "DATABASE_STATEMENT_TIMEOUT": 0}
+    )
+    assert "options" not in off["connect_args"]
