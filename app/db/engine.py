@@ -75,8 +75,9 @@ def engine_options(uri: str, config) -> dict:
             connect_args.setdefault("connect_timeout", max(2, math.ceil(connect_timeout)))
         if statement_timeout > 0:
             # Options set in the URL (search_path, …) are kept: connect_args would replace them.
+            in_url = make_url(uri).query.get("options") or ""
             server_options = [
-                connect_args.get("options") or make_url(uri).query.get("options") or "",
+                str(connect_args.get("options") or (in_url if isinstance(in_url, str) else "")),
                 f"-c statement_timeout={int(statement_timeout * 1000)}",
             ]
             connect_args["options"] = " ".join(o for o in server_options if o)
