@@ -17,11 +17,12 @@
     } catch (e) {
       return;
     }
-    if (!zone || zone.length > 64) return;
+    // Zone names ("Asia/Seoul", "America/Argentina/Buenos_Aires") are cookie-safe as they are.
+    if (!zone || zone.length > 64 || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) return;
     var current = document.cookie.split("; ").filter(function (c) {
       return c.indexOf("tz=") === 0;
     })[0];
-    var value = encodeURIComponent(zone);
+    var value = zone;
     if (current === "tz=" + value) return;
     var secure = location.protocol === "https:" ? "; secure" : "";
     document.cookie = "tz=" + value + "; path=/; max-age=31536000; samesite=lax" + secure;

@@ -22,7 +22,11 @@ def test_events_are_listed_newest_first_with_time_ip_and_browser(app, client, au
     assert ROW_RE.findall(page.text) == ["login", "login_failed", "logout", "register"]
     for label in ("Signed in", "Sign-in failed: wrong password", "Logged out", "Account created"):
         assert label in page.text
-    assert "203.0.113.9" in page.text and "Firefox 121 on Linux" in page.text and "Ubuntu" not in page.text
+    assert (
+        "203.0.113.9" in page.text
+        and "Firefox 121 on Linux" in page.text
+        and "Ubuntu" not in page.text
+    )
     assert 'datetime="2027-01-15T08:01:00+00:00"' in page.text
     assert page.text.index("2027-01-15T08:01:00") < page.text.index("2027-01-15T08:00:00")
 

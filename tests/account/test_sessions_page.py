@@ -94,7 +94,9 @@ def test_revoke_signs_that_device_out_at_once(app, devices, count_sql):
         f"/account/sessions/{sid}/revoke", data={"csrf_token": csrf_token(page.text)}
     )
     assert response.status_code == 302 and response.location == "/account/sessions"
-    assert "Mobile Safari 17 on iPhone has been signed out." in laptop.get("/account/sessions").text
+    assert (
+        "Mobile Safari 17 on iPhone has been signed out." in laptop.get("/account/sessions").text
+    )
     # The phone's access token is still unexpired, yet it is signed out now, without SQL.
     count_sql.statements.clear()
     answer = phone.get("/")

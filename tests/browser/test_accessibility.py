@@ -11,6 +11,8 @@ read the same walk.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +31,8 @@ from tests.browser.helpers import (
     unique_email,
 )
 
+# ``BROWSER_SHOTS=/some/dir`` also saves a full-page screenshot of every state walked.
+SHOTS = os.environ.get("BROWSER_SHOTS")
 AXE = live.ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # Every rule axe-core runs by default (WCAG 2.0-2.2 A and AA, and its best practices).
@@ -75,7 +79,9 @@ class Walk:
 
 def axe_source() -> str:
     if not AXE.exists():
-        reason = f"axe-core is not installed ({AXE.relative_to(live.ROOT)}): run make browser-tools"
+        reason = (
+            f"axe-core is not installed ({AXE.relative_to(live.ROOT)}): run make browser-tools"
+        )
         live.fail_or_skip(reason)
     return AXE.read_text()
 
@@ -94,6 +100,9 @@ class Walker:
             wider = page.evaluate(OVERFLOW)
             if wider > 0:
                 self.walk.too_wide[state] = wider
+        if SHOTS:
+            name = re.sub(r"[^a-z0-9]+", "-", state.lower()).strip("-")
+            page.screenshot(path=f"{SHOTS}/{self.screen.id}-{name}.png", full_page=True)
         page.evaluate(self.source)
         found = page.evaluate(RUN_AXE)
         if found:
