@@ -67,18 +67,19 @@ def register():
 def _registered(user: User):
     """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
     required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
+    send_confirmation(user)  # queued in the outbox: it cannot fail for the mail server's sake
+    # One message; the account page's banner then asks for the confirmation.
     if required:
         flash(
             _(
-                "Your account is ready. Open the link in the email to confirm your address, "
-                "then log in."
+                "Your account is ready. Open the link we sent to %(email)s to confirm "
+                "your address, then log in.",
+                email=user.email,
             ),
             "success",
         )
     else:
         flash(_("Welcome! Your account is ready."), "success")
-    send_confirmation(user)
-    flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))
