@@ -30,7 +30,6 @@ from ..extensions import db
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
-from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from ..web.throttle import password_change_per_user
 from . import bp
@@ -108,7 +107,7 @@ def sessions():
         for row in rows
     ]
     listed.sort(key=lambda s: not s["current"])  # this device first
-    return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
+    return render_template("account/sessions.html", sessions=listed)
 
 
 @bp.post("/sessions/<sid>/revoke")
