@@ -16,11 +16,15 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import format_datetime
 from flask import Flask
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from ..extensions import babel
 
 CACHED_FORMATS = 4096
 NAMED = ("short", "medium", "full", "long")
+# The template context entry with the page's (locale, time zone), when it has one.
+LOCALE_AND_ZONE = "_locale_and_zone"
 
 
 @lru_cache(maxsize=CACHED_FORMATS)
@@ -41,13 +45,15 @@ def pattern(date_formats: Mapping[str, str | None], format: str | None) -> str:
 def init_app(app: Flask, *, reader: Callable[[], tuple[Locale, tzinfo]]) -> None:
     """Replace Flask-Babel's filter (after ``babel.init_app``, which installs it).
 
-    ``reader`` gives this request's locale and time zone; the formats are Flask-Babel's,
-    fixed at start-up.
+    ``reader`` gives this request's locale and time zone, unless the page's context already
+    holds them under ``LOCALE_AND_ZONE`` (looked up once per page); the formats are
+    Flask-Babel's, fixed at start-up.
     """
     date_formats = dict(babel.date_formats)
 
-    def datetimeformat(value: datetime, format: str | None = None) -> str:
-        locale, zone = reader()
+    @pass_context
+    def datetimeformat(context: Context, value: datetime, format: str | None = None) -> str:
+        locale, zone = context.get(LOCALE_AND_ZONE) or reader()
         return formatted(value, pattern(date_formats, format), locale, zone)
 
     app.jinja_env.filters["datetimeformat"] = datetimeformat
