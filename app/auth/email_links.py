@@ -197,7 +197,7 @@ def reset_password(token: str):
         db.session.commit()
         grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
         flash(
-            _("Your password has been changed. Every other session has been signed out."),
+            _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
         response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time

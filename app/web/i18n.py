@@ -175,7 +175,7 @@ def _template_i18n() -> dict[str, Any]:
         "gettext": _bound_gettext(translations.ugettext),
         "ngettext": _bound_ngettext(translations.ungettext),
         "get_locale": lambda: locale,
-        dates.LOCALE_AND_ZONE: (locale, zone),
+        dates.LOCALE_AND_ZONE: (locale, dates.reader_zone(zone)),
     }
 
 
