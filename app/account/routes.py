@@ -32,7 +32,6 @@ from ..extensions import db
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
-from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from ..web.throttle import password_change_per_user
 from . import bp
@@ -122,7 +121,7 @@ def sessions():
         for row in rows
     ]
     listed.sort(key=lambda s: not s["current"])  # this device first
-    return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
+    return render_template("account/sessions.html", sessions=listed)
 
 
 def _own_session(sid: str) -> LoginSession:
@@ -152,7 +151,7 @@ def confirm_revoke(sid: str):
         "ip": row.ip,
         "last_seen_at": row.last_seen_at,
     }
-    return render_template("account/confirm_revoke.html", session=shown, form=PostButtonForm())
+    return render_template("account/confirm_revoke.html", session=shown)
 
 
 @bp.post("/sessions/<sid>/revoke")
@@ -186,9 +185,7 @@ def confirm_revoke_others():
     )
     if not others:
         return redirect(url_for("account.sessions"))
-    return render_template(
-        "account/confirm_revoke_others.html", others=others, form=PostButtonForm()
-    )
+    return render_template("account/confirm_revoke_others.html", others=others)
 
 
 @bp.post("/sessions/revoke-others")

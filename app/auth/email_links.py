@@ -7,7 +7,7 @@ leaves in a Referer header or stays in a shared cache.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Response,
@@ -192,7 +192,7 @@ def reset_password(token: str):
             _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
-        response = redirect(url_for("account.index"))
+        response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time
         set_grant_cookies(response, grant, authority.now())
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
@@ -215,9 +215,9 @@ def confirm_email(token: str):
     db.session.commit()
     if g.user is not None and g.user.user_id == user.id and renew_current_session():
         flash(_("Thank you, your email address is confirmed."), "success")
-        return _private(redirect(url_for("account.index")))
+        return _private(cast(Response, redirect(url_for("account.index"))))
     flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
-    return _private(redirect(url_for("auth.login")))
+    return _private(cast(Response, redirect(url_for("auth.login"))))
 
 
 @bp.post("/confirm/resend")

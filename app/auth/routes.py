@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from typing import cast
+
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -35,7 +37,7 @@ INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
     grant = sign_in(user, persistent=persistent, event=kind)
-    response = redirect(target)
+    response = cast(Response, redirect(target))  # Flask's class at run time
     set_grant_cookies(response, grant, get_authority().now())
     return response
 
@@ -131,7 +133,7 @@ def logout():
             events.record(
                 EventKind.LOGOUT, authority=authority, user_id=g.tokens.user_id, session_id=sid
             )
-    response = redirect(url_for("auth.login"))
+    response = cast(Response, redirect(url_for("auth.login")))
     expire_token_cookies(response)
     flash(_("You have been signed out."), "info")
     return response

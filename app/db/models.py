@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -31,12 +31,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_bind_param(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_result_value(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -46,7 +46,7 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -60,7 +60,7 @@ class User(db.Model):
     )
 
 
-class RefreshToken(db.Model):
+class RefreshToken(Model):
     __tablename__ = "refresh_tokens"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's jti
@@ -77,7 +77,7 @@ class RefreshToken(db.Model):
     __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     __tablename__ = "login_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -105,7 +105,7 @@ class LoginSession(db.Model):
     )
 
 
-class SecurityEvent(db.Model):
+class SecurityEvent(Model):
     """Something a person may want to see in their account's recent activity."""
 
     __tablename__ = "security_events"
@@ -121,7 +121,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (Index("ix_security_events_user_created", "user_id", "created_at"),)
 
 
-class EmailToken(db.Model):
+class EmailToken(Model):
     """A single-use link sent by mail (password reset or address confirmation).
 
     Only the SHA-256 hash of the token is stored. A token dies when it is used (``used_at``),
