@@ -141,7 +141,7 @@ class EmailToken(Model):
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
 
 
-class OutgoingMail(db.Model):
+class OutgoingMail(Model):
     """A mail waiting for the mail server (the outbox).
 
     Written in the transaction that asks for the mail, so a mail is queued exactly when what
