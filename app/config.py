@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 from flask import Flask
 
+from .instance_files import PRIVATE_FILE, narrow, private_dir
 from .sessions.keys import new_kid, new_signing_key
 
 DEFAULTS: dict[str, Any] = {
@@ -114,7 +115,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 def _finish(app: Flask) -> None:
     """Derive the values that depend on others, and fill in missing secrets."""
     cfg = app.config
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.instance_path))
+    narrow(secrets_path(app), PRIVATE_FILE)  # a key file copied in with a wider mode
     uri = cfg["SQLALCHEMY_DATABASE_URI"] or (
         "sqlite:///" + os.path.join(app.instance_path, "gatehouse.sqlite3")
     )

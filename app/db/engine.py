@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from ..extensions import db, migrate
+from ..instance_files import prepare_sqlite_file, sqlite_file
 from .schema import MIGRATIONS_DIR, upgrade_to_head
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -17,6 +18,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def init_app(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    database_file = sqlite_file(uri)
+    if database_file is not None:  # 0600 before SQLite first opens it (it holds the hashes)
+        prepare_sqlite_file(database_file)
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     else:
