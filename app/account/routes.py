@@ -22,7 +22,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from ..accounts import events
+from ..accounts import events, links
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import LoginSession, User
@@ -181,6 +181,7 @@ def _change_password(user: User, new_password: str):
     """Re-hash, end every other session, and give this one fresh tokens."""
     authority = get_authority()
     user.password_hash = get_passwords().hash(new_password)
+    links.revoke_all(user.id)  # a reset link mailed before must not undo this change
     db.session.commit()
     session_store.end_user_sessions(
         user.id, authority=authority, reason="password_changed", keep_session=g.user.session_id

@@ -190,6 +190,7 @@ def reset_password(token: str):
         if user is None:
             return _dead_link(Purpose.RESET)
         user.password_hash = get_passwords().hash(form.password.data)
+        email_tokens.revoke_all(user.id)  # every other link mailed before dies with it
         if user.email_confirmed_at is None:  # the link reached this mailbox: that confirms it
             user.email_confirmed_at = utc(authority.now())
         # One transaction: the token is spent, the password changed and the sessions ended.
