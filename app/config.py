@@ -13,6 +13,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import urlsplit
+
 import jwt
 from flask import Flask
 
@@ -87,6 +89,12 @@ DEFAULTS: dict[str, Any] = {
     "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
     "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
     "CONFIRM_RESEND_LIMIT": "3 per hour",
+    # The site's own address: every absolute link in a mail starts with it, and requests for
+    # any other host get 400 (TRUSTED_HOSTS, derived from it unless set). Required with debug
+    # off and mail sent over SMTP; without it (development, console mail) links point at
+    # DEVELOPMENT_PUBLIC_URL and only loopback hosts, on any port, are served.
+    "PUBLIC_URL": None,
+    "TRUSTED_HOSTS": None,
     # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted (0: none)
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
@@ -96,6 +104,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRETS_FILE = "secrets.json"
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # what ``make run`` serves
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]  # werkzeug compares hosts without their port
 MIN_HMAC_KEY_BYTES = 32
 
 
@@ -146,6 +156,36 @@ def _finish(app: Flask) -> None:
             "development server set ALLOW_INSECURE_COOKIES=true (FLASK_ALLOW_INSECURE_COOKIES)."
         )
     _check_keys(cfg)
+    _public_url(cfg)
+
+
+def _public_url(cfg: Any) -> None:
+    """Settle PUBLIC_URL and TRUSTED_HOSTS (SPEC section 9)."""
+    public_url = cfg["PUBLIC_URL"]
+    if public_url:
+        parts = urlsplit(str(public_url).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RuntimeError(
+                "PUBLIC_URL must be the site's absolute address, like https://login.example.com"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise RuntimeError("PUBLIC_URL must not carry a query, a fragment or credentials")
+        cfg["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        default_hosts = [parts.hostname]
+    else:
+        backend = cfg["MAIL_BACKEND"] or ("smtp" if cfg["MAIL_SERVER"] else "console")
+        if backend == "smtp" and not cfg["DEBUG"]:
+            raise RuntimeError(
+                "PUBLIC_URL is not set, so the links in mails would have no trustworthy "
+                "address. Set PUBLIC_URL (FLASK_PUBLIC_URL) to the site's address, like "
+                "https://login.example.com."
+            )
+        cfg["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
+        default_hosts = list(LOOPBACK_HOSTS)
+    hosts = cfg["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):  # FLASK_TRUSTED_HOSTS=a.example,b.example
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    cfg["TRUSTED_HOSTS"] = list(hosts) if hosts else default_hosts
 
 
 def secrets_path(app: Flask) -> Path:

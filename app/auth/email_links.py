@@ -36,6 +36,7 @@ from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
+from ..web.public_url import external_url
 from ..web.throttle import limiter, submitted_email
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
@@ -81,7 +82,7 @@ def send_confirmation(user: User) -> None:
             "confirm",
             to=user.email,
             subject=_("Confirm your email address"),
-            link=url_for("auth.confirm_email", token=token, _external=True),
+            link=external_url("auth.confirm_email", token=token),
             hours=max(1, ttl // 3600),
         )
     )
@@ -104,7 +105,7 @@ def send_reset(email: str) -> None:
         "reset",
         to=email,
         subject=_("Reset your password"),
-        link=url_for("auth.reset_password", token=token, _external=True),
+        link=external_url("auth.reset_password", token=token),
         minutes=max(1, ttl // 60),
     )
     if user is None:
