@@ -12,7 +12,6 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-
 from urllib.parse import urlsplit
 
 import jwt
@@ -63,9 +62,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
-    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",  # per account, shared by unknown clients
+    "LOGIN_LIMIT_PER_KNOWN_BROWSER": "5 per 15 minutes",  # per account, each known browser
+    "KNOWN_BROWSER_TTL": 15_552_000,  # seconds (180 days) a known-browser cookie is honoured
+    "KNOWN_BROWSER_MAX_ACCOUNTS": 5,  # accounts one browser's cookie remembers
     "REGISTER_LIMIT_PER_ADDRESS": "20 per hour",
-    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",  # wrong current passwords per account
+    "PASSWORD_CHECK_LIMIT": "20 per 15 minutes",  # new-password checks (change, reset)
     "LANGUAGES": ["en", "ko"],
     "LOG_LEVEL": "INFO",
     "BABEL_DEFAULT_LOCALE": "en",

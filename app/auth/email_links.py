@@ -35,9 +35,10 @@ from ..extensions import db
 from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
+from ..web import known_browser
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
 from ..web.public_url import external_url
-from ..web.throttle import limiter, submitted_email
+from ..web.throttle import account_key, count_attempt, limiter, password_check_attempt
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -56,11 +57,6 @@ def _resend_key() -> str:
 
 forgot_per_address = limiter.limit(
     lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-)
-forgot_per_email = limiter.limit(
-    lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"],
-    key_func=submitted_email,
     methods=["POST"],
 )
 resend_per_user = limiter.limit(
@@ -153,10 +149,11 @@ def _ticket_serializer() -> URLSafeSerializer:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @forgot_per_address
-@forgot_per_email
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        # Per account, and only for a valid address (its normalised form, hashed).
+        count_attempt((current_app.config["FORGOT_LIMIT_PER_EMAIL"], account_key(form.email.data)))
         try:
             send_reset(form.email.data)
         except mail.MailError:
@@ -185,6 +182,8 @@ def reset_password(token: str):
         return _dead_link(Purpose.RESET)
     form = ResetPasswordForm()
     form.account_email = owner.email  # the policy refuses a password containing it
+    if request.method == "POST":
+        password_check_attempt()  # the strength check costs CPU: every POST counts
     if form.validate_on_submit():
         user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
         user = db.session.get(User, user_id) if user_id is not None else None
@@ -204,6 +203,7 @@ def reset_password(token: str):
         )
         response = redirect(url_for("account.index"))
         set_grant_cookies(response, grant, authority.now())
+        known_browser.remember(response, user.id)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, EmailField, Field, Form, HiddenField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from ..accounts.emails import MAX_EMAIL_LENGTH, normalize_email
 from ..accounts.policy import PasswordPolicy
 
 
-def normalize_email(value: str | None) -> str:
-    """Emails are compared and stored as one lower-cased, trimmed string in Unicode NFC, so
-    ``é`` typed as one code point or as ``e`` plus an accent is the same address."""
-    return unicodedata.normalize("NFC", (value or "").strip().lower())
+def strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class EmailAddress:
+    """A valid address, replaced by its stored form (``app.accounts.emails``)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        address = normalize_email(field.data)
+        if address is None:
+            raise ValidationError(_l("Enter a valid email address, like name@example.com."))
+        field.data = address
 
 
 def new_email_field() -> EmailField:
     """An email field that must hold a valid address (sign-up, forgotten password)."""
     return EmailField(
         _l("Email"),
-        filters=[normalize_email],
+        filters=[strip],
         validators=[
             DataRequired(_l("Enter your email address.")),
-            Length(max=320, message=_l("Use at most %(max)d characters.")),
-            Email(_l("Enter a valid email address, like name@example.com.")),
+            Length(max=MAX_EMAIL_LENGTH, message=_l("Use at most %(max)d characters.")),
+            EmailAddress(),
         ],
     )
 
@@ -41,10 +48,10 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
+    # Not validated beyond presence: a login never says whether an address is well-formed;
+    # the view looks up ``normalize_email`` of it (None matches no account).
     email = EmailField(
-        _l("Email"),
-        filters=[normalize_email],
-        validators=[DataRequired(_l("Enter your email address."))],
+        _l("Email"), filters=[strip], validators=[DataRequired(_l("Enter your email address."))]
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     remember = BooleanField(_l("Remember me"))

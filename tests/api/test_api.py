@@ -296,7 +296,8 @@ def test_odd_bodies_are_4xx_before_the_throttle_counts_them(throttled):
 
 
 def test_form_and_api_share_one_budget(throttled):
-    _, api, form = throttled
+    app, api, _ = throttled
+    form = AuthActions(app.test_client())  # an unknown browser: the account's shared budget
     assert form.login(EMAIL, "wrong-password-x").status_code == 200
     assert form.login(EMAIL, "wrong-password-x").status_code == 200
     assert api.token(EMAIL, "wrong-password-x").status_code == 401

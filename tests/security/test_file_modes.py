@@ -27,7 +27,9 @@ def permissive_umask():
 
 
 def _sqlite_app(tmp_path, clock, database: Path):
-    return create_app(base_config(tmp_path, clock, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}"))
+    return create_app(
+        base_config(tmp_path, clock, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+    )
 
 
 def _close(app) -> None:

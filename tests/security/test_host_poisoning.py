@@ -62,11 +62,11 @@ def test_a_forged_host_is_refused_and_mails_nothing(mailing_app, smtpd):
     assert not smtpd.inbox.to(EMAIL)
 
 
-def test_a_forwarded_host_behind_a_trusted_proxy_cannot_redirect_the_link(
-    tmp_path, clock, smtpd
-):
+def test_a_forwarded_host_behind_a_trusted_proxy_cannot_redirect_the_link(tmp_path, clock, smtpd):
     app = _app(tmp_path, clock, PUBLIC_URL=PUBLIC, PROXY_FIX_X_HOST=1, **mail_config(smtpd.port))
-    response = _forgot(app.test_client(), "login.example.com", {"X-Forwarded-Host": "evil.example"})
+    response = _forgot(
+        app.test_client(), "login.example.com", {"X-Forwarded-Host": "evil.example"}
+    )
     assert response.status_code == 400
 
 

@@ -29,7 +29,9 @@ def _links(smtpd) -> list[str]:
 
 def _ask_for_reset(client) -> None:
     page = client.get("/auth/forgot")
-    response = client.post("/auth/forgot", data={"csrf_token": csrf_token(page.text), "email": EMAIL})
+    response = client.post(
+        "/auth/forgot", data={"csrf_token": csrf_token(page.text), "email": EMAIL}
+    )
     assert response.status_code == 200
 
 
