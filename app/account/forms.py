@@ -8,6 +8,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from ..accounts.policy import PasswordPolicy, signed_in_email
+from ..auth.forms import nfkc
 
 
 class ChangePasswordForm(FlaskForm):
@@ -15,9 +16,10 @@ class ChangePasswordForm(FlaskForm):
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )
     new_password = PasswordField(
-        _l("New password"), validators=[PasswordPolicy(email_from=signed_in_email)]
+        _l("New password"), filters=[nfkc], validators=[PasswordPolicy(email_from=signed_in_email)]
     )
     confirm = PasswordField(
         _l("Confirm new password"),
+        filters=[nfkc],
         validators=[EqualTo("new_password", _l("The two passwords do not match."))],
     )

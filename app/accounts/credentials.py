@@ -29,16 +29,18 @@ def find_account(email: object) -> User | None:
 def check_password(user: User | None, password: str) -> bool:
     """Whether ``password`` is ``user``'s; a failure is recorded.
 
-    No account still costs one argon2 run, so the time taken does not tell which part was
-    wrong. A hash made with older argon2 parameters is upgraded on success.
+    No account still costs the same argon2 work, so the time taken does not tell which part
+    was wrong. A hash made with older argon2 parameters, or of the password before Unicode
+    normalisation, is upgraded on success.
     """
     passwords = get_passwords()
-    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+    verdict = passwords.check(user.password_hash if user else None, password)
+    if not verdict.ok or user is None:
         events.record(
             EventKind.LOGIN_FAILED, authority=get_authority(), user_id=user.id if user else None
         )
         return False
-    if passwords.needs_rehash(user.password_hash):
+    if verdict.rehash:  # older argon2 parameters, or a hash of the raw (unnormalised) form
         user.password_hash = passwords.hash(password)
         db.session.commit()
     return True

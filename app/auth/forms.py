@@ -8,7 +8,12 @@ from wtforms import BooleanField, EmailField, Field, Form, HiddenField, Password
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..accounts.emails import MAX_EMAIL_LENGTH, normalize_email
-from ..accounts.policy import PasswordPolicy
+from ..accounts.policy import PasswordPolicy, normalize_password
+
+
+def nfkc(value: object) -> object:
+    """New passwords in their NFKC form, so "confirm" matches however either was typed."""
+    return normalize_password(value) if isinstance(value, str) else value
 
 
 def strip(value: object) -> object:
@@ -40,9 +45,12 @@ def new_email_field() -> EmailField:
 
 class RegisterForm(FlaskForm):
     email = new_email_field()
-    password = PasswordField(_l("Password"), validators=[PasswordPolicy(email_field="email")])
+    password = PasswordField(
+        _l("Password"), filters=[nfkc], validators=[PasswordPolicy(email_field="email")]
+    )
     confirm = PasswordField(
         _l("Confirm password"),
+        filters=[nfkc],
         validators=[EqualTo("password", _l("The two passwords do not match."))],
     )
 
@@ -71,10 +79,11 @@ class ResetPasswordForm(FlaskForm):
     """The same password policy as sign-up."""
 
     password = PasswordField(
-        _l("New password"), validators=[PasswordPolicy(email_from=_account_email)]
+        _l("New password"), filters=[nfkc], validators=[PasswordPolicy(email_from=_account_email)]
     )
     confirm = PasswordField(
         _l("Confirm new password"),
+        filters=[nfkc],
         validators=[EqualTo("password", _l("The two passwords do not match."))],
     )
 

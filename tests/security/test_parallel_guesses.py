@@ -8,8 +8,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from argon2 import PasswordHasher
 
-from app.accounts.passwords import Passwords
 from tests.helpers import AuthActions, csrf_token
 
 LIMIT = 5
@@ -32,7 +32,7 @@ def checked(monkeypatch):
     """Counts password checks; each takes a while, so all the guesses are in flight at once."""
     calls: list[str] = []
     lock = threading.Lock()
-    original = Passwords.verify
+    original = PasswordHasher.verify  # argon2-cffi: every password check ends here
 
     def slow_verify(self, password_hash, password):
         with lock:
@@ -40,7 +40,7 @@ def checked(monkeypatch):
         time.sleep(0.3)
         return original(self, password_hash, password)
 
-    monkeypatch.setattr(Passwords, "verify", slow_verify)
+    monkeypatch.setattr(PasswordHasher, "verify", slow_verify)
     return calls
 
 
@@ -69,7 +69,7 @@ def test_parallel_form_guesses_are_checked_at_most_limit_times(app, checked):
     guess = _guess_on_the_form(app)
     checked.clear()
     statuses = _in_parallel(guess)
-    assert len([p for p in checked if p.startswith("wrong-guess-")]) <= LIMIT
+    assert 1 <= len([p for p in checked if p.startswith("wrong-guess-")]) <= LIMIT
     assert statuses.count(200) <= LIMIT and statuses.count(429) >= GUESSES - LIMIT
 
 
@@ -82,7 +82,7 @@ def test_parallel_api_guesses_are_checked_at_most_limit_times(app, checked):
         return app.test_client().post("/api/auth/token", json=body).status_code
 
     statuses = _in_parallel(guess)
-    assert len(checked) <= LIMIT
+    assert 1 <= len(checked) <= LIMIT
     assert statuses.count(401) <= LIMIT and statuses.count(429) >= GUESSES - LIMIT
 
 
@@ -103,5 +103,5 @@ def test_parallel_current_password_guesses_are_checked_at_most_limit_times(app, 
         return owner._client.post("/account/password", data=data).status_code
 
     statuses = _in_parallel(guess)
-    assert len(checked) <= LIMIT
+    assert 1 <= len(checked) <= LIMIT
     assert statuses.count(429) >= GUESSES - LIMIT
