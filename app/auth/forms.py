@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, Form, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..accounts.emails import MAX_EMAIL_LENGTH, normalize_email
 from ..accounts.policy import PasswordPolicy, normalize_password
+from ..web.forms import TextForm
 
 
 def nfkc(value: object) -> object:
@@ -43,7 +43,7 @@ def new_email_field() -> EmailField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(TextForm):
     email = new_email_field()
     password = PasswordField(
         _l("Password"), filters=[nfkc], validators=[PasswordPolicy(email_field="email")]
@@ -55,7 +55,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TextForm):
     # Not validated beyond presence: a login never says whether an address is well-formed;
     # the view looks up ``normalize_email`` of it (None matches no account).
     email = EmailField(
@@ -66,16 +66,16 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(TextForm):
     email = new_email_field()
 
 
-def _account_email(form: FlaskForm) -> str | None:
+def _account_email(form: TextForm) -> str | None:
     """The email of the account a reset link belongs to (set by the view)."""
     return getattr(form, "account_email", None)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(TextForm):
     """The same password policy as sign-up."""
 
     password = PasswordField(
@@ -88,7 +88,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ResendConfirmationForm(FlaskForm):
+class ResendConfirmationForm(TextForm):
     """ "Send again": a signed-in person needs only the CSRF token; the login page adds a
     short-lived signed ticket naming the account whose password was just proven."""
 
