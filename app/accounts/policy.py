@@ -32,8 +32,8 @@ from wtforms.validators import ValidationError
 from zxcvbn import zxcvbn
 from zxcvbn.time_estimates import guesses_to_score
 
-STRENGTH_CHUNK = 16  # characters zxcvbn sees at once: its worst case is ~20 ms here
-STRENGTH_CHUNKS = 2  # chunks checked: the first 32 characters
+STRENGTH_CHUNK = 12  # characters zxcvbn sees at once: its worst case is a few ms here
+STRENGTH_CHUNKS = 3  # chunks checked: the first 36 characters
 # NFKC can turn many code points into one; longer raw input is refused before normalising.
 RAW_LENGTH_FACTOR = 4
 # Repeated units (4-64 characters twice or more, 1-3 characters three times or more) are kept

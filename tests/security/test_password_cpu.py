@@ -1,7 +1,7 @@
 """Item: one crafted password used to cost 10-30 s of CPU in the strength check. Every check
 of any input the forms accept now finishes in bounded time, and every form that checks a
 new password is throttled. Times are CPU times of this process (not wall clock), with
-bounds far above the measured worst (about 20-50 ms) and far below the old cost."""
+bounds far above the measured worst (about 20 ms) and far below the old cost."""
 
 from __future__ import annotations
 
