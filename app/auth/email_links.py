@@ -198,7 +198,7 @@ def reset_password(token: str):
         db.session.commit()
         grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
         flash(
-            _("Your password has been changed. Every other session has been signed out."),
+            _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
         response = redirect(url_for("account.index"))
