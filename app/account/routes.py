@@ -6,6 +6,7 @@ comes from the database.
 
 from __future__ import annotations
 
+import logging
 from weakref import WeakKeyDictionary
 
 from flask import (
@@ -26,18 +27,20 @@ from sqlalchemy.orm import undefer
 from ..accounts import events, links
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
+from ..db.engine import UNREACHABLE
 from ..db.models import LoginSession, User
 from ..extensions import db
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
-from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from ..web.throttle import current_password_attempt, password_check_attempt
 from . import bp
 from .activity import recent_events
 from .devices import describe
 from .forms import ChangePasswordForm
+
+log = logging.getLogger("gatehouse.account")
 
 EVENT_LABELS = {
     EventKind.REGISTER.value: _l("Account created"),
@@ -75,6 +78,16 @@ def _event_labels() -> dict[str, str]:
 @bp.get("")
 @login_required
 def index():
+    """The page comes from the access token; only its activity list needs the database, so
+    while that does not answer the page is served without the list (saying so)."""
+    try:
+        rows = recent_events(g.user.user_id)
+    except UNREACHABLE as error:
+        log.warning(
+            "account activity unavailable: %s",
+            type(getattr(error, "orig", None) or error).__name__,
+        )
+        return render_template("account/index.html", user=g.user, activity=None)
     labels = _event_labels()
     activity = [
         {
@@ -84,7 +97,7 @@ def index():
             "ip": row.ip,
             "device": describe(row.user_agent),
         }
-        for row in recent_events(g.user.user_id)
+        for row in rows
     ]
     return render_template("account/index.html", user=g.user, activity=activity)
 
@@ -109,7 +122,7 @@ def sessions():
         for row in rows
     ]
     listed.sort(key=lambda s: not s["current"])  # this device first
-    return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
+    return render_template("account/sessions.html", sessions=listed)
 
 
 def _own_session(sid: str) -> LoginSession:
@@ -139,7 +152,7 @@ def confirm_revoke(sid: str):
         "ip": row.ip,
         "last_seen_at": row.last_seen_at,
     }
-    return render_template("account/confirm_revoke.html", session=shown, form=PostButtonForm())
+    return render_template("account/confirm_revoke.html", session=shown)
 
 
 @bp.post("/sessions/<sid>/revoke")
@@ -173,9 +186,7 @@ def confirm_revoke_others():
     )
     if not others:
         return redirect(url_for("account.sessions"))
-    return render_template(
-        "account/confirm_revoke_others.html", others=others, form=PostButtonForm()
-    )
+    return render_template("account/confirm_revoke_others.html", others=others)
 
 
 @bp.post("/sessions/revoke-others")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from typing import cast
+
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -14,7 +16,6 @@ from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
-from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web import known_browser
@@ -37,7 +38,7 @@ INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
     grant = sign_in(user, persistent=persistent, event=kind)
-    response = redirect(target)
+    response = cast(Response, redirect(target))  # Flask's class at run time
     set_grant_cookies(response, grant, get_authority().now())
     known_browser.remember(response, user.id)
     return response
@@ -70,28 +71,19 @@ def register():
 def _registered(user: User):
     """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
     required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
-    try:
-        send_confirmation(user)
-    except mail.MailError:
+    send_confirmation(user)  # queued in the outbox: it cannot fail for the mail server's sake
+    # One message; the account page's banner then asks for the confirmation.
+    if required:
         flash(
             _(
-                "Your account is ready. We could not send the confirmation email just now; "
-                "you can ask for it again in a few minutes."
+                "Your account is ready. Open the link we sent to %(email)s to confirm "
+                "your address, then log in.",
+                email=user.email,
             ),
-            "error",
+            "success",
         )
-    else:  # one message; the account page's banner then asks for the confirmation
-        if required:
-            flash(
-                _(
-                    "Your account is ready. Open the link we sent to %(email)s to confirm "
-                    "your address, then log in.",
-                    email=user.email,
-                ),
-                "success",
-            )
-        else:
-            flash(_("Welcome! Your account is ready."), "success")
+    else:
+        flash(_("Welcome! Your account is ready."), "success")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))
@@ -145,7 +137,7 @@ def logout():
             events.record(
                 EventKind.LOGOUT, authority=authority, user_id=g.tokens.user_id, session_id=sid
             )
-    response = redirect(url_for("auth.login"))
+    response = cast(Response, redirect(url_for("auth.login")))
     expire_token_cookies(response)
     flash(_("You have been signed out."), "info")
     return response

@@ -15,13 +15,14 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
     func,
     select,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -30,12 +31,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_bind_param(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_result_value(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -45,7 +46,7 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,7 +60,7 @@ class User(db.Model):
     )
 
 
-class RefreshToken(db.Model):
+class RefreshToken(Model):
     __tablename__ = "refresh_tokens"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's jti
@@ -76,7 +77,7 @@ class RefreshToken(db.Model):
     __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     __tablename__ = "login_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -104,7 +105,7 @@ class LoginSession(db.Model):
     )
 
 
-class SecurityEvent(db.Model):
+class SecurityEvent(Model):
     """Something a person may want to see in their account's recent activity."""
 
     __tablename__ = "security_events"
@@ -120,7 +121,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (Index("ix_security_events_user_created", "user_id", "created_at"),)
 
 
-class EmailToken(db.Model):
+class EmailToken(Model):
     """A single-use link sent by mail (password reset or address confirmation).
 
     Only the SHA-256 hash of the token is stored. A token dies when it is used (``used_at``),
@@ -138,3 +139,30 @@ class EmailToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
+
+
+class OutgoingMail(Model):
+    """A mail waiting for the mail server (the outbox).
+
+    Written in the transaction that asks for the mail, so a mail is queued exactly when what
+    it reports is committed. The row is deleted once the mail server has taken the message,
+    or once the link in it has expired (``expires_at``): bodies holding a link stay in the
+    database no longer than they can be of use.
+    """
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # names the mail in log lines
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Due when this moment has passed; a sender claims a row by moving it forward (a lease).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (Index("ix_mail_outbox_next_attempt_at", "next_attempt_at"),)

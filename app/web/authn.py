@@ -41,7 +41,6 @@ from ..sessions.revocation import get_revocation_list
 from ..sessions.store import Grant, RefreshRefused
 from ..sessions.tokens import TokenType, Verified
 from .cookies import CookiePolicy
-from .forms import PostButton
 
 COOKIE_POLICY_KEY = "gatehouse.cookies"
 API_PREFIX = "/api/"
@@ -307,7 +306,7 @@ def anonymous_only(view: Callable) -> Callable:
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"current_user": g.get("user"), "post_button_form": PostButton}
+    return {"current_user": g.get("user")}
 
 
 def renew_current_session() -> bool:

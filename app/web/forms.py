@@ -1,4 +1,4 @@
-"""Forms shared by every page, and the one base class every form of the site derives from.
+"""The one base class every form of the site derives from.
 
 ``TextForm`` reads only the text parts of a posted form (``request.form``), never file parts
 or a JSON body, which Flask-WTF would otherwise hand to text fields (a file where a password
@@ -15,11 +15,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 
-CSRF_INPUT = Markup('<input id="csrf_token" name="csrf_token" type="hidden" value="{}">')
 MALFORMED_KEY = "_gatehouse_malformed_form"
 NOT_TEXT = _l("Send this field as plain text, once.")
 SUBMITTED = {"POST", "PUT", "PATCH", "DELETE"}
@@ -65,23 +62,3 @@ class TextForm(FlaskForm):
         for field in named or visible[:1]:  # a hidden field shows no error: say it visibly
             field.errors = [*field.errors, NOT_TEXT]
         return False
-
-
-class PostButtonForm(TextForm):
-    """An empty form that only carries the CSRF token (logout, revoke)."""
-
-
-class PostButton:
-    """What templates need of a PostButtonForm: its hidden CSRF field, rendered the same way.
-
-    The nav and the account page draw a logout button on every page; building a WTForms
-    form for each costs more than the rest of the page, so templates get this instead.
-    Views that validate a button's POST still use PostButtonForm (or CSRFProtect).
-    """
-
-    @property
-    def csrf_token(self) -> Markup:
-        return CSRF_INPUT.format(generate_csrf())
-
-    def hidden_tag(self) -> Markup:
-        return self.csrf_token
