@@ -17,6 +17,7 @@ good. Storage is in memory by default; ``RATELIMIT_STORAGE_URI`` (for example
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
@@ -128,19 +130,64 @@ def signed_in_user() -> str:
 # --- Counted attempts: counted before they are checked, atomically ---
 
 NAMESPACE = "gatehouse"
-STRATEGY_KEY = "gatehouse.throttle"
+COUNTERS_KEY = "gatehouse.throttle"
+OUTAGE_RETRY = 30.0  # seconds of counting in memory before the shared storage is tried again
+
+log = logging.getLogger("gatehouse.throttle")
+
+
+class Counters:
+    """Fixed-window counters over Flask-Limiter's own storage: an increment is atomic, and a
+    negative one gives an attempt back.
+
+    When the shared storage (Redis) fails, counting goes on in process memory for
+    ``OUTAGE_RETRY`` seconds, as Flask-Limiter's own in-memory fallback does, so an outage
+    slows nobody down by a timeout per request and never turns a sign-in into a 500.
+    """
+
+    def __init__(self, storage: Any, *, fallback: bool) -> None:
+        self.storage = storage
+        self.primary = FixedWindowRateLimiter(storage)
+        self.memory = FixedWindowRateLimiter(MemoryStorage()) if fallback else None
+        self.down_until = 0.0
+
+    def _active(self) -> FixedWindowRateLimiter:
+        if self.memory is not None and time.monotonic() < self.down_until:
+            return self.memory
+        return self.primary
+
+    def hit(
+        self, item: RateLimitItem, key: str, cost: int = 1
+    ) -> tuple[bool, FixedWindowRateLimiter]:
+        strategy = self._active()
+        try:
+            return strategy.hit(item, NAMESPACE, key, cost=cost), strategy
+        except (
+            Exception
+        ) as error:  # the storage's own errors (connection, timeout) differ by backend
+            if self.memory is None or strategy is self.memory:
+                raise
+            log.warning(
+                "throttle storage unavailable (%s): falling back to in-memory counting",
+                type(error).__name__,
+            )
+            self.down_until = time.monotonic() + OUTAGE_RETRY
+            return self.memory.hit(item, NAMESPACE, key, cost=cost), self.memory
 
 
 @dataclass
 class Attempt:
     """One attempt, already counted in each of its budgets; ``succeeded`` gives it back."""
 
-    counted: list[tuple[RateLimitItem, str]] = field(default_factory=list)
+    counted: list[tuple[FixedWindowRateLimiter, RateLimitItem, str]] = field(default_factory=list)
 
     def succeeded(self) -> None:
         """Only failures use a budget up: a success returns what it was counted as."""
-        for item, key in self.counted:
-            _strategy().hit(item, NAMESPACE, key, cost=-1)
+        for strategy, item, key in self.counted:
+            try:
+                strategy.hit(item, NAMESPACE, key, cost=-1)
+            except Exception as error:  # a refund lost to an outage only makes a window stricter
+                log.warning("throttle refund lost (%s)", type(error).__name__)
         self.counted.clear()
 
 
@@ -155,33 +202,33 @@ def count_attempt(*budgets: tuple[str, str | None]) -> Attempt:
     attempt = Attempt()
     if not limiter.enabled:
         return attempt
-    strategy = _strategy()
-    refused: list[tuple[RateLimitItem, str]] = []
+    counters = _counters()
+    refused: list[tuple[FixedWindowRateLimiter, RateLimitItem, str]] = []
     for limit, key in budgets:
         if key is None:
             continue
         item = parse(limit)
-        if strategy.hit(item, NAMESPACE, key):
-            attempt.counted.append((item, key))
-        else:
-            refused.append((item, key))
+        allowed, strategy = counters.hit(item, key)
+        (attempt.counted if allowed else refused).append((strategy, item, key))
     if refused:
         attempt.succeeded()  # not checked, so it uses up nothing in the other budgets
-        reset = max(
-            strategy.get_window_stats(item, NAMESPACE, key).reset_time for item, key in refused
-        )
-        raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
+        resets = []
+        for strategy, item, key in refused:
+            try:
+                resets.append(strategy.get_window_stats(item, NAMESPACE, key).reset_time)
+            except Exception:  # the storage went away meanwhile: say the whole window
+                resets.append(time.time() + item.get_expiry())
+        raise TooManyRequests(retry_after=max(1, math.ceil(max(resets) - time.time())))
     return attempt
 
 
-def _strategy() -> FixedWindowRateLimiter:
-    """A fixed-window counter over Flask-Limiter's own storage: an increment is atomic, and a
-    negative one gives an attempt back."""
+def _counters() -> Counters:
     extensions = current_app.extensions
-    strategy = extensions.get(STRATEGY_KEY)
-    if strategy is None or strategy.storage is not limiter.storage:
-        strategy = extensions[STRATEGY_KEY] = FixedWindowRateLimiter(limiter.storage)
-    return strategy
+    counters = extensions.get(COUNTERS_KEY)
+    if counters is None or counters.storage is not limiter.storage:
+        fallback = bool(current_app.config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"))
+        counters = extensions[COUNTERS_KEY] = Counters(limiter.storage, fallback=fallback)
+    return counters
 
 
 def login_attempt(email: object, user_id: int | None) -> Attempt:
