@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from .accounts import events
+from .accounts.emails import normalize_email
 from .accounts.events import EventKind
 from .accounts.passwords import get_passwords
-from .auth.forms import RegisterForm, normalize_email
+from .auth.forms import RegisterForm
 from .config import secrets_path
 from .db.models import User, utc
 from .extensions import db
@@ -79,15 +80,15 @@ def create_user_command(email: str) -> None:
 @with_appcontext
 def revoke_sessions_command(email: str) -> None:
     """Sign a person out everywhere: end every session of the account."""
-    email = normalize_email(email)
-    user_id = db.session.scalar(select(User.id).where(User.email == email))
+    address = normalize_email(email)
+    user_id = db.session.scalar(select(User.id).where(User.email == address)) if address else None
     if user_id is None:
         raise click.ClickException(f"There is no account with the email {email}.")
     authority = get_authority()
     ended = session_store.end_user_sessions(user_id, authority=authority, reason="admin")
     events.record(EventKind.SESSIONS_SIGNED_OUT, authority=authority, user_id=user_id)
     click.echo(
-        f"Ended {ended} session(s) of {email}. Access tokens already issued stay valid "
+        f"Ended {ended} session(s) of {address}. Access tokens already issued stay valid "
         f"for at most {authority.access_ttl} seconds."
     )
 

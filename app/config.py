@@ -12,10 +12,12 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from flask import Flask
 
+from .instance_files import PRIVATE_FILE, narrow, private_dir
 from .sessions.keys import new_kid, new_signing_key
 
 DEFAULTS: dict[str, Any] = {
@@ -68,9 +70,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_TIMEOUT": 0.5,  # seconds, Redis connect and read
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
-    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",  # per account, shared by unknown clients
+    "LOGIN_LIMIT_PER_KNOWN_BROWSER": "5 per 15 minutes",  # per account, each known browser
+    "KNOWN_BROWSER_TTL": 15_552_000,  # seconds (180 days) a known-browser cookie is honoured
+    "KNOWN_BROWSER_MAX_ACCOUNTS": 5,  # accounts one browser's cookie remembers
     "REGISTER_LIMIT_PER_ADDRESS": "20 per hour",
-    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",  # wrong current passwords per account
+    "PASSWORD_CHECK_LIMIT": "20 per 15 minutes",  # new-password checks (change, reset)
     "LANGUAGES": ["en", "ko"],
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",  # or "json": one JSON object per line, with the request id
@@ -102,6 +108,12 @@ DEFAULTS: dict[str, Any] = {
     "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
     "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
     "CONFIRM_RESEND_LIMIT": "3 per hour",
+    # The site's own address: every absolute link in a mail starts with it, and requests for
+    # any other host get 400 (TRUSTED_HOSTS, derived from it unless set). Required with debug
+    # off and mail sent over SMTP; without it (development, console mail) links point at
+    # DEVELOPMENT_PUBLIC_URL and only loopback hosts, on any port, are served.
+    "PUBLIC_URL": None,
+    "TRUSTED_HOSTS": None,
     # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted (0: none)
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
@@ -111,6 +123,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRETS_FILE = "secrets.json"
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # what ``make run`` serves
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]  # werkzeug compares hosts without their port
 MIN_HMAC_KEY_BYTES = 32
 
 
@@ -130,7 +144,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 def _finish(app: Flask) -> None:
     """Derive the values that depend on others, and fill in missing secrets."""
     cfg = app.config
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.instance_path))
+    narrow(secrets_path(app), PRIVATE_FILE)  # a key file copied in with a wider mode
     uri = cfg["SQLALCHEMY_DATABASE_URI"] or (
         "sqlite:///" + os.path.join(app.instance_path, "gatehouse.sqlite3")
     )
@@ -161,6 +176,36 @@ def _finish(app: Flask) -> None:
             "development server set ALLOW_INSECURE_COOKIES=true (FLASK_ALLOW_INSECURE_COOKIES)."
         )
     _check_keys(cfg)
+    _public_url(cfg)
+
+
+def _public_url(cfg: Any) -> None:
+    """Settle PUBLIC_URL and TRUSTED_HOSTS (SPEC section 9)."""
+    public_url = cfg["PUBLIC_URL"]
+    if public_url:
+        parts = urlsplit(str(public_url).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RuntimeError(
+                "PUBLIC_URL must be the site's absolute address, like https://login.example.com"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise RuntimeError("PUBLIC_URL must not carry a query, a fragment or credentials")
+        cfg["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        default_hosts = [parts.hostname]
+    else:
+        backend = cfg["MAIL_BACKEND"] or ("smtp" if cfg["MAIL_SERVER"] else "console")
+        if backend == "smtp" and not cfg["DEBUG"]:
+            raise RuntimeError(
+                "PUBLIC_URL is not set, so the links in mails would have no trustworthy "
+                "address. Set PUBLIC_URL (FLASK_PUBLIC_URL) to the site's address, like "
+                "https://login.example.com."
+            )
+        cfg["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
+        default_hosts = list(LOOPBACK_HOSTS)
+    hosts = cfg["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):  # FLASK_TRUSTED_HOSTS=a.example,b.example
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    cfg["TRUSTED_HOSTS"] = list(hosts) if hosts else default_hosts
 
 
 def _limiter_storage_timeouts(cfg: Any) -> None:

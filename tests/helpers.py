@@ -59,6 +59,7 @@ def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "COOKIE_SECURE": False,
         "ALLOW_INSECURE_COOKIES": True,
+        "PUBLIC_URL": "http://localhost",  # the test client's own host
         "RATELIMIT_ENABLED": False,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8,

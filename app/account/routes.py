@@ -15,6 +15,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,7 +24,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from ..accounts import events
+from ..accounts import events, links
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.engine import UNREACHABLE
@@ -33,7 +34,7 @@ from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
 from ..web.i18n import request_translations
-from ..web.throttle import password_change_per_user
+from ..web.throttle import current_password_attempt, password_check_attempt
 from . import bp
 from .activity import recent_events
 from .devices import describe
@@ -212,18 +213,19 @@ def revoke_other_sessions():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-@password_change_per_user
 def password():
     form = ChangePasswordForm()
+    if request.method == "POST":
+        password_check_attempt()  # the strength check costs CPU: every POST counts
     if form.validate_on_submit():
         user = db.session.get(User, g.user.user_id)
         if user is None:
             abort(404)
-        passwords = get_passwords()
-        if not passwords.verify(user.password_hash, form.current_password.data):
-            g.wrong_current_password = True  # counted by the throttle
+        attempt = current_password_attempt()  # counted before the check; 429 when over
+        if not get_passwords().verify(user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("Your current password is not correct."))
         else:
+            attempt.succeeded()
             return _change_password(user, form.new_password.data)
     return render_template("account/password.html", form=form)
 
@@ -232,6 +234,7 @@ def _change_password(user: User, new_password: str):
     """Re-hash, end every other session, and give this one fresh tokens."""
     authority = get_authority()
     user.password_hash = get_passwords().hash(new_password)
+    links.revoke_all(user.id)  # a reset link mailed before must not undo this change
     db.session.commit()
     session_store.end_user_sessions(
         user.id, authority=authority, reason="password_changed", keep_session=g.user.session_id

@@ -5,6 +5,10 @@ its SHA-256 hash, so a leaked table holds no working link. A user has at most on
 purpose: issuing a new one deletes the older, and using one is a compare-and-set update
 (``used_at IS NULL``), so two submissions of the same link can never both succeed. Expiry is
 read from the Authority clock.
+
+A link is only as good as the account state it was mailed for: ``revoke_all`` kills every
+outstanding link of an account, and every operation that changes the password or the email
+calls it, so a link mailed before the change can never undo it.
 """
 
 from __future__ import annotations
@@ -61,6 +65,21 @@ def issue(
     if commit:
         db.session.commit()
     return token
+
+
+def revoke_all(user_id: int, *, commit: bool = False) -> int:
+    """Kill every outstanding reset and confirmation link of ``user_id``; how many there were.
+
+    Called in the same transaction as a password or email change (the caller commits).
+    """
+    result = db.session.execute(
+        delete(EmailToken)
+        .where(EmailToken.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if commit:
+        db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def peek(token: str, purpose: Purpose, *, authority: Authority) -> int | None:

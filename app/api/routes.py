@@ -16,9 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import undefer
 
 from ..accounts import events
-from ..accounts.credentials import confirmation_pending, verify_credentials
+from ..accounts.credentials import check_password, confirmation_pending, find_account
 from ..accounts.events import EventKind
-from ..auth.forms import normalize_email
 from ..db.models import LoginSession, User
 from ..extensions import db
 from ..sessions import store as session_store
@@ -26,11 +25,11 @@ from ..sessions.authority import Authority, get_authority
 from ..sessions.store import Grant, RefreshRefused
 from ..sessions.tokens import TokenType
 from ..web.authn import login_required, sign_in
+from ..web.throttle import login_attempt
 from . import bp
 from .body import InvalidApiRequest, json_object
 from .errors import error_response, invalid_request
 from .openapi import openapi_document
-from .throttle import api_login_per_address, api_login_per_email
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -59,13 +58,14 @@ def _rejected_grant(message: str) -> Response:
 
 
 @bp.post("/auth/token")
-@api_login_per_address
-@api_login_per_email
 def token():
+    """The login form's budgets, shared: a guesser gets them once, through either door."""
     body = json_object("email", "password")
-    user = verify_credentials(normalize_email(body["email"]), body["password"])
-    if user is None:
+    user = find_account(body["email"])
+    attempt = login_attempt(body["email"], user.id if user else None)  # 429 when over
+    if not check_password(user, body["password"]) or user is None:
         return _rejected_grant(_("Invalid email or password."))
+    attempt.succeeded()
     if confirmation_pending(user):  # said only after the right password, as on the form
         return error_response(
             403, "email_not_confirmed", _("Confirm your email address before you sign in.")

@@ -36,8 +36,10 @@ from ..mail import delivery as mail
 from ..mail import outbox
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
+from ..web import known_browser
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
-from ..web.throttle import limiter, submitted_email
+from ..web.public_url import external_url
+from ..web.throttle import account_key, count_attempt, limiter, password_check_attempt
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -56,11 +58,6 @@ def _resend_key() -> str:
 
 forgot_per_address = limiter.limit(
     lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-)
-forgot_per_email = limiter.limit(
-    lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"],
-    key_func=submitted_email,
     methods=["POST"],
 )
 resend_per_user = limiter.limit(
@@ -83,7 +80,7 @@ def send_confirmation(user: User) -> None:
         "confirm",
         to=user.email,
         subject=_("Confirm your email address"),
-        link=url_for("auth.confirm_email", token=token, _external=True),
+        link=external_url("auth.confirm_email", token=token),
         hours=max(1, ttl // 3600),
     )
     outbox.enqueue(message, ttl=ttl)
@@ -107,7 +104,7 @@ def send_reset(email: str) -> None:
         "reset",
         to=email,
         subject=_("Reset your password"),
-        link=url_for("auth.reset_password", token=token, _external=True),
+        link=external_url("auth.reset_password", token=token),
         minutes=max(1, ttl // 60),
     )
     if user is None:
@@ -154,10 +151,11 @@ def _ticket_serializer() -> URLSafeSerializer:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @forgot_per_address
-@forgot_per_email
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        # Per account, and only for a valid address (its normalised form, hashed).
+        count_attempt((current_app.config["FORGOT_LIMIT_PER_EMAIL"], account_key(form.email.data)))
         send_reset(form.email.data)
         return _page("auth/forgot_sent.html", 200, minutes=_minutes("RESET_TOKEN_TTL"))
     return _page("auth/forgot.html", 200, form=form, error=None)
@@ -176,12 +174,15 @@ def reset_password(token: str):
         return _dead_link(Purpose.RESET)
     form = ResetPasswordForm()
     form.account_email = owner.email  # the policy refuses a password containing it
+    if request.method == "POST":
+        password_check_attempt()  # the strength check costs CPU: every POST counts
     if form.validate_on_submit():
         user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
         user = db.session.get(User, user_id) if user_id is not None else None
         if user is None:
             return _dead_link(Purpose.RESET)
         user.password_hash = get_passwords().hash(form.password.data)
+        email_tokens.revoke_all(user.id)  # every other link mailed before dies with it
         if user.email_confirmed_at is None:  # the link reached this mailbox: that confirms it
             user.email_confirmed_at = utc(authority.now())
         # One transaction: the token is spent, the password changed and the sessions ended.
@@ -194,6 +195,7 @@ def reset_password(token: str):
         )
         response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time
         set_grant_cookies(response, grant, authority.now())
+        known_browser.remember(response, user.id)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 

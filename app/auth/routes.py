@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import events
-from ..accounts.credentials import confirmation_pending, verify_credentials
+from ..accounts.credentials import check_password, confirmation_pending, find_account
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
+from ..web import known_browser
 from ..web.authn import (
     anonymous_only,
     expire_token_cookies,
@@ -26,7 +27,7 @@ from ..web.authn import (
     sign_in,
 )
 from ..web.safe_next import safe_next
-from ..web.throttle import login_per_address, login_per_email, register_per_address
+from ..web.throttle import login_attempt, register_per_address
 from . import bp
 from .email_links import login_ticket, send_confirmation
 from .forms import LoginForm, RegisterForm, ResendConfirmationForm
@@ -39,6 +40,7 @@ def _signed_in_response(user: User, *, persistent: bool, target: str, kind: Even
     grant = sign_in(user, persistent=persistent, event=kind)
     response = cast(Response, redirect(target))  # Flask's class at run time
     set_grant_cookies(response, grant, get_authority().now())
+    known_browser.remember(response, user.id)
     return response
 
 
@@ -92,16 +94,18 @@ def _registered(user: User):
 
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous_only
-@login_per_address
-@login_per_email
 def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
-        user = verify_credentials(form.email.data, form.password.data)
+        user = find_account(form.email.data)
+        attempt = login_attempt(form.email.data, user.id if user else None)  # 429 when over
+        if not check_password(user, form.password.data):
+            user = None
         if user is not None:
+            attempt.succeeded()
             if confirmation_pending(user):
                 # Said only after the right password, so it reveals nothing to a guesser.
                 resend = ResendConfirmationForm()

@@ -84,7 +84,9 @@ def _wait(seconds: int) -> str:
 def _retry_after(error: HTTPException) -> int | None:
     """Seconds until the limit that refused this request lets it through (its Retry-After)."""
     if not isinstance(error, RateLimitExceeded):
-        return None
+        # The throttle's own counted attempts raise werkzeug's TooManyRequests with it.
+        retry_after = getattr(error, "retry_after", None)
+        return retry_after if isinstance(retry_after, int) and retry_after > 0 else None
     current = limiter.current_limit
     if current is None:
         return None
