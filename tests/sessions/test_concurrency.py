@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from app import create_app
-from app.db.models import LoginSession, RefreshToken, User, utc
+from app.db.models import LoginSession, User, utc
 from app.extensions import db
-from app.sessions import store as session_store
-from app.sessions.authority import get_authority
+from app.sessions.store import get_session_store
+from app.sessions.tokens import hash_token
 from tests import databases
 from tests.helpers import HMAC_KEY, FakeClock, base_config
 
@@ -157,22 +156,18 @@ def expired_access_and_valid_refresh(tmp_path: Path, database_uri: str):
         user = User(email=EMAIL, password_hash="not-used-here", created_at=utc(clock()))
         db.session.add(user)
         db.session.commit()
-        grant = session_store.start_session(user, authority=get_authority(), persistent=False)
+        grant = get_session_store().start_session(user, persistent=False)
     assert grant.access_token and grant.refresh_token
     return app, grant
 
 
-def rows(app, session_id: str) -> tuple[int, int, bool]:
+def chain(app, session_id: str) -> tuple[int, str | None, bool]:
+    """The session's generation, previous token hash, and whether it was revoked."""
     with app.app_context():
-        total = db.session.scalar(select(func.count()).select_from(RefreshToken))
-        replaced = db.session.scalar(
-            select(func.count())
-            .select_from(RefreshToken)
-            .where(RefreshToken.replaced_at.is_not(None))
-        )
-        revoked = db.session.get(LoginSession, session_id).revoked_at is not None
+        row = db.session.get(LoginSession, session_id)
+        found = (row.gen, row.previous_hash, row.revoked_at is not None)
         db.session.remove()
-    return total, replaced, revoked
+    return found
 
 
 def run_the_race(tmp_path: Path, database_uri: str) -> None:
@@ -194,7 +189,8 @@ def run_the_race(tmp_path: Path, database_uri: str) -> None:
         assert not any(r.expired for r in replies)
         rotated = [r for r in replies if "refresh_token" in r.cookies]
         assert len(rotated) == 1, f"{len(rotated)} responses set a new refresh token"
-        assert rows(app, grant.session_id) == (2, 1, False)  # one replaced, one new, not revoked
+        # Rotated exactly once: generation 1, the original is its previous token, not revoked.
+        assert chain(app, grant.session_id) == (1, hash_token(grant.refresh_token), False)
 
         # Afterwards: the cookies each tab now holds keep it signed in.
         winner = rotated[0].cookies
@@ -209,7 +205,7 @@ def run_the_race(tmp_path: Path, database_uri: str) -> None:
         alone = get(port, "/account", {"refresh_token": winner["refresh_token"]})
         assert alone.status == 200 and EMAIL in alone.body
         assert alone.cookies.get("refresh_token") not in (None, winner["refresh_token"])
-        assert rows(app, grant.session_id) == (3, 2, False)
+        assert chain(app, grant.session_id) == (2, hash_token(winner["refresh_token"]), False)
         with app.app_context():
             db.engine.dispose()
 
