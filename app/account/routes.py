@@ -27,7 +27,7 @@ from ..accounts.passwords import get_passwords
 from ..db.models import LoginSession, User
 from ..extensions import db
 from ..sessions.store import RevokeReason, get_session_store
-from ..web.authn import current_refresh, expire_tokens, issue_tokens, login_required
+from ..web.authn import expire_tokens, issue_tokens, login_required
 from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from ..web.throttle import password_change_per_user
@@ -170,7 +170,7 @@ def password():
 def _change_password(user: User, new_password: str):
     """Re-hash, end every other session and renew this one: one transaction."""
     grant = get_account_operations().change_password(
-        user, new_password, session_id=g.user.session_id, refresh=current_refresh()
+        user, new_password, session_id=g.user.session_id
     )
     if grant is None:  # this session ended too: log in with the new password
         expire_tokens()

@@ -44,22 +44,23 @@ class AccountOperations:
         self.sessions = sessions
         self.passwords = passwords
 
-    def change_password(
-        self, user: User, new_password: str, *, session_id: str, refresh: PresentedRefresh | None
-    ) -> Grant | None:
-        """Re-hash, end every other session, renew this one; None when this session ended too
-        (it ended meanwhile, or the request held no current refresh token to renew with)."""
+    def change_password(self, user: User, new_password: str, *, session_id: str) -> Grant | None:
+        """Re-hash, end every other session, renew this one; None when this session has ended.
+
+        The view has just checked the current password, so this is a sign-in inside the
+        session (``auth_time`` moves): its tokens are renewed through the compare-and-set and
+        every token it held before, including one a refresh racing the change was just given,
+        is refused from then on.
+        """
         store = self.sessions
         with store.transaction() as txn:
             user.password_hash = self.passwords.hash(new_password)
             store.stage_end_user_sessions(
                 txn, user.id, RevokeReason.PASSWORD_CHANGED, keep_session=session_id
             )
-            grant = self._renew(txn, session_id, refresh)
-            if grant is None:
-                store.stage_revoke(txn, [session_id], RevokeReason.PASSWORD_CHANGED)
+            outcome = store.stage_reauthenticate(txn, session_id, ("pwd",))
             store.events.add(EventKind.PASSWORD_CHANGED, user_id=user.id, session_id=session_id)
-        return grant
+        return None if isinstance(outcome, RefreshFailure) else outcome
 
     def confirm_email(
         self,

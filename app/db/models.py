@@ -81,9 +81,9 @@ class LoginSession(db.Model):
     gen: Mapped[int] = mapped_column(Integer, default=0)
     current_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     previous_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # False when the previous token was replaced by an account change or a re-authentication:
-    # it is then refused (no grace, no lost-answer recovery) without counting as theft.
-    previous_recoverable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tokens of a lower generation were issued before the last re-authentication (or password
+    # change): they are refused, without counting as theft.
+    floor_gen: Mapped[int] = mapped_column(Integer, default=0)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # current token issued
     refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # current token's exp
     # The latest exp of any access token issued to this session: how long a revocation

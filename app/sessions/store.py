@@ -12,7 +12,9 @@ tell the rules of SPEC section 4 apart:
   answer that carried the successor was lost): signed in, the successor discarded, a new one
   issued, nothing recorded as reuse;
 - any other replaced or discarded token of the session: reuse, and the session is revoked,
-  its access tokens too (through the revocation list), and the event recorded.
+  its access tokens too (through the revocation list), and the event recorded;
+- a token from before the session's last re-authentication or password change (its
+  generation is below ``floor_gen``): refused, not counted as theft.
 
 Every public method is one transaction that also records its security event. Account
 operations that must change the account and this session's tokens together open
@@ -37,10 +39,8 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    false,
     or_,
     select,
-    true,
     update,
 )
 
@@ -150,7 +150,7 @@ class SessionState:
     gen: int
     current_hash: str | None
     previous_hash: str | None
-    previous_recoverable: bool
+    floor_gen: int
     refreshed_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
@@ -247,39 +247,18 @@ class SessionStore:
         """An interactive sign-in inside an existing session: renews THIS session's tokens with
         a new ``auth_time`` and ``amr`` through the compare-and-set; never a new session.
 
-        The replaced token keeps its grace window but can no longer recover a lost answer, so
-        nothing issued before the re-authentication can later carry the new ``auth_time``.
-        Raises RefreshRefused when the session has ended.
+        Every token the session held before is refused from then on (quietly: it is the
+        owner's own, not a theft), so nothing issued earlier, nor anything racing the
+        re-authentication, can later carry the new ``auth_time``. Raises RefreshRefused when
+        the session has ended.
         """
-        grant: Grant | None = None
-        failure: RefreshFailure | None = None
-        with self.transaction():
-            for _attempt in range(MAX_ATTEMPTS):
-                now = self.authority.now()
-                state = self._state(session_id)
-                failure = self._usable(state, now)
-                if failure is not None:
-                    break
-                assert state is not None
-                grant = self._advance(
-                    session_id,
-                    state.user_id,
-                    state.gen,
-                    int(state.expires_at.timestamp()),
-                    now,
-                    match="gen",
-                    presented_hash=None,
-                    recoverable=False,
-                    reauth_amr=" ".join(amr),
-                )
-                if grant is not None:
-                    self.events.add(event, user_id=grant.user_id, session_id=session_id)
-                    break
-            else:
-                failure = RefreshFailure.REUSED
-        if failure is not None or grant is None:
-            raise RefreshRefused(failure or RefreshFailure.REUSED)
-        return grant
+        with self.transaction() as txn:
+            outcome = self.stage_reauthenticate(txn, session_id, amr)
+            if not isinstance(outcome, RefreshFailure):
+                self.events.add(event, user_id=outcome.user_id, session_id=session_id)
+        if isinstance(outcome, RefreshFailure):
+            raise RefreshRefused(outcome)
+        return outcome
 
     def end_sessions(
         self, session_ids: Sequence[str], reason: RevokeReason, *, event: EventKind | None
@@ -378,7 +357,7 @@ class SessionStore:
                 gen=0,
                 current_hash=hash_token(refresh),
                 previous_hash=None,
-                previous_recoverable=False,
+                floor_gen=0,
                 refreshed_at=utc(now),
                 refresh_expires_at=utc(refresh_claims["exp"]),
                 access_expires_at=utc(access_exp),
@@ -407,6 +386,32 @@ class SessionStore:
         """Fresh claims (read inside this transaction) for the presented session, rotating
         even with rotation switched off: whatever raced the change cannot recover later."""
         return self._exchange(txn, presented, allow_expired=False, renewal=True)
+
+    def stage_reauthenticate(
+        self, txn: Transaction, session_id: str, amr: Sequence[str]
+    ) -> Grant | RefreshFailure:
+        """The step of ``reauthenticate`` (and of a password change, which checks the password
+        again) inside the caller's transaction."""
+        for _attempt in range(MAX_ATTEMPTS):
+            now = self.authority.now()
+            state = self._state(session_id)
+            failure = self._usable(state, now)
+            if failure is not None:
+                return failure
+            assert state is not None
+            grant = self._advance(
+                session_id,
+                state.user_id,
+                state.gen,
+                int(state.expires_at.timestamp()),
+                now,
+                match="gen",
+                presented_hash=None,
+                reauth_amr=" ".join(amr),
+            )
+            if grant is not None:
+                return grant
+        return RefreshFailure.REUSED  # three lost races in a row
 
     def stage_revoke(
         self, txn: Transaction, session_ids: Sequence[str], reason: RevokeReason
@@ -472,7 +477,6 @@ class SessionStore:
                 now,
                 match="current" if rotate else "touch_current",
                 presented_hash=token_hash,
-                recoverable=not renewal,
             )
             if grant is not None:
                 if not renewal:
@@ -492,19 +496,18 @@ class SessionStore:
                 if gen != state.gen:
                     return RefreshFailure.INVALID
                 match = "current" if rotate else "touch_current"
-                recoverable = not renewal
+            elif gen < state.floor_gen:
+                # From before a re-authentication or password change: refused, so nothing
+                # that raced it lives on, but the owner's own token is not taken for theft.
+                return RefreshFailure.EXPIRED
             elif token_hash == state.previous_hash:
                 in_grace = now - state.refreshed_at.timestamp() <= authority.reuse_grace
-                if in_grace and state.previous_recoverable:
-                    match, recoverable = "touch_gen", False  # a parallel request
-                elif not state.previous_recoverable:
-                    # Replaced by an account change or a re-authentication: refused, so
-                    # nothing that raced the change lives on, but not taken for theft.
-                    return RefreshFailure.EXPIRED
+                if in_grace:
+                    match = "touch_gen"  # a parallel request: an access token only
                 elif allow_expired:
                     return RefreshFailure.EXPIRED  # an expired predecessor recovers nothing
                 else:
-                    match, recoverable = "previous", not renewal  # the answer was lost
+                    match = "previous"  # the answer that carried its successor was lost
             elif gen >= state.gen:
                 return RefreshFailure.NOT_FOUND  # never handed out (a lost compare-and-set)
             elif allow_expired:
@@ -519,7 +522,6 @@ class SessionStore:
                 now,
                 match=match,
                 presented_hash=token_hash,
-                recoverable=recoverable,
             )
             if grant is not None:
                 if not renewal:
@@ -557,14 +559,14 @@ class SessionStore:
         *,
         match: str,
         presented_hash: str | None,
-        recoverable: bool,
         reauth_amr: str | None = None,
     ) -> Grant | None:
         """The compare-and-set on generation ``gen``; None when another request moved first.
 
         ``match`` says which token the request holds: "current" rotates it, "previous"
         replaces the never-presented successor (a lost answer), "touch_current" and
-        "touch_gen" issue an access token only, "gen" rotates for a re-authentication.
+        "touch_gen" issue an access token only, "gen" rotates for a re-authentication and
+        raises the floor below which every older token is refused.
         """
         authority = self.authority
         access_exp = min(int(now) + authority.access_ttl, session_end)
@@ -585,7 +587,6 @@ class SessionStore:
                 new_gen=gen + 1,
                 new_hash=hash_token(refresh),
                 refresh_exp=utc(refresh_claims["exp"]),
-                recoverable=recoverable,
             )
         if match != "gen":
             params["hash"] = presented_hash
@@ -705,7 +706,7 @@ def _advance_statement(match: str):
     if match in ("current", "touch_current"):
         conditions.append(s.c.current_hash == bindparam("hash"))
     elif match == "previous":
-        conditions += [s.c.previous_hash == bindparam("hash"), s.c.previous_recoverable == true()]
+        conditions.append(s.c.previous_hash == bindparam("hash"))
     elif match == "touch_gen":
         conditions.append(
             or_(s.c.current_hash == bindparam("hash"), s.c.previous_hash == bindparam("hash"))
@@ -721,14 +722,15 @@ def _advance_statement(match: str):
         values.update(
             gen=bindparam("new_gen"),
             current_hash=bindparam("new_hash"),
-            previous_recoverable=bindparam("recoverable"),
             refreshed_at=at("now"),
             refresh_expires_at=at("refresh_exp"),
         )
     if match in ("current", "gen"):
         values["previous_hash"] = s.c.current_hash  # the old value: the one just replaced
     if match == "gen":
-        values.update(auth_time=at("new_auth_time"), amr=bindparam("new_amr"))
+        values.update(
+            auth_time=at("new_auth_time"), amr=bindparam("new_amr"), floor_gen=bindparam("new_gen")
+        )
     return update(s).where(*conditions).values(**values).returning(*_returning())
 
 
@@ -741,7 +743,7 @@ def _state_statement():
             s.c.gen,
             s.c.current_hash,
             s.c.previous_hash,
-            s.c.previous_recoverable,
+            s.c.floor_gen,
             s.c.refreshed_at,
             s.c.expires_at,
             s.c.revoked_at,
@@ -767,7 +769,6 @@ def _revoke_statement():
             revoke_reason=bindparam("reason"),
             current_hash=None,
             previous_hash=None,
-            previous_recoverable=false(),
         )
         .returning(s.c.id, s.c.user_id, s.c.access_expires_at)
     )

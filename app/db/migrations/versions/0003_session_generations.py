@@ -25,9 +25,7 @@ def upgrade():
         batch_op.add_column(sa.Column("current_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("previous_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "previous_recoverable", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("floor_gen", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("refreshed_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("refresh_expires_at", sa.DateTime(), nullable=True))
@@ -66,11 +64,8 @@ def upgrade():
             refresh_expires_at = COALESCE(refresh_expires_at, created_at),
             access_expires_at = expires_at,
             last_seen_at = COALESCE(refreshed_at, created_at),
-            auth_time = created_at,
-            previous_recoverable = CASE WHEN previous_hash IS NULL THEN %s ELSE %s END
+            auth_time = created_at
         """
-        % (sa.false().compile(dialect=op.get_bind().dialect),
-           sa.true().compile(dialect=op.get_bind().dialect))
     )
 
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
@@ -132,7 +127,7 @@ def downgrade():
             "access_expires_at",
             "refresh_expires_at",
             "refreshed_at",
-            "previous_recoverable",
+            "floor_gen",
             "previous_hash",
             "current_hash",
             "gen",
