@@ -81,13 +81,22 @@ def get(port: int, path: str, cookies: dict[str, str]) -> Reply:
 
 
 @contextmanager
-def gunicorn_site(tmp_path: Path, database_uri: str):
-    """Serve the site with gunicorn; stop it (by its own pid) when done."""
-    ready = tmp_path / "ready"
+def gunicorn_site(
+    tmp_path: Path,
+    database_uri: str,
+    *,
+    name: str = "gunicorn",
+    settings: dict[str, str] | None = None,
+    workers: int = WORKERS,
+    threads: int = 4,
+):
+    """Serve the site with gunicorn; stop it (by its own pid) when done. The workers' pids
+    are the names of the files in ``tmp_path / (name + "-ready")``."""
+    ready = tmp_path / f"{name}-ready"
     ready.mkdir()
-    hook = tmp_path / "gunicorn_hooks.py"
+    hook = tmp_path / f"{name}_hooks.py"
     hook.write_text(READY_HOOK)
-    log_path = tmp_path / "gunicorn.log"
+    log_path = tmp_path / f"{name}.log"
     env = {
         k: v
         for k, v in os.environ.items()
@@ -106,15 +115,16 @@ def gunicorn_site(tmp_path: Path, database_uri: str):
         FLASK_ARGON2_MEMORY_COST="8",
         FLASK_ARGON2_PARALLELISM="1",
     )
+    env.update(settings or {})
     port = free_port()
     command = [
         str(GUNICORN),
         "--config",
         str(hook),
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--threads",
-        "4",
+        str(threads),
         "--bind",
         f"127.0.0.1:{port}",
         "--graceful-timeout",
@@ -133,7 +143,7 @@ def gunicorn_site(tmp_path: Path, database_uri: str):
         )
     try:
         deadline = time.monotonic() + 60
-        while len(list(ready.iterdir())) < WORKERS:
+        while len(list(ready.iterdir())) < workers:
             assert proc.poll() is None, "gunicorn exited:\n" + log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, "workers not up:\n" + log_path.read_text()[-3000:]
             time.sleep(0.05)
