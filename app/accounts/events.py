@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
+from sqlalchemy import insert
 
 from ..db.models import SecurityEvent, utc
 from ..extensions import db
@@ -60,11 +61,26 @@ class SecurityLog:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
 
-    def add(self, kind: EventKind, *, user_id: int | None, session_id: str | None = None) -> None:
-        _add(kind, self.clock(), user_id, session_id)
+    def add(
+        self,
+        kind: EventKind,
+        *,
+        user_id: int | None,
+        session_id: str | None = None,
+        execute: Callable[..., Any] | None = None,
+    ) -> None:
+        """``execute`` runs the row's insert in the caller's transaction (default: the ORM
+        session's)."""
+        _add(kind, self.clock(), user_id, session_id, execute or db.session.execute)
 
 
-def _add(kind: EventKind, now: float, user_id: int | None, session_id: str | None) -> None:
+def _add(
+    kind: EventKind,
+    now: float,
+    user_id: int | None,
+    session_id: str | None,
+    execute: Callable[..., Any],
+) -> None:
     ip = request.remote_addr or "" if has_request_context() else ""
     user_agent = request.user_agent.string[:512] if has_request_context() else ""
     log.log(
@@ -77,13 +93,14 @@ def _add(kind: EventKind, now: float, user_id: int | None, session_id: str | Non
     )
     if kind in NOT_STORED or user_id is None:
         return
-    db.session.add(
-        SecurityEvent(
-            user_id=user_id,
-            kind=kind.value,
-            created_at=utc(now),
-            session_id=session_id,
-            ip=ip[:64],
-            user_agent=user_agent,
-        )
+    execute(
+        insert(SecurityEvent.__table__),
+        {
+            "user_id": user_id,
+            "kind": kind.value,
+            "created_at": utc(now),
+            "session_id": session_id,
+            "ip": ip[:64],
+            "user_agent": user_agent,
+        },
     )

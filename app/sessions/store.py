@@ -34,6 +34,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import (
+    Connection,
     CursorResult,
     Select,
     bindparam,
@@ -163,9 +164,17 @@ class SessionState:
 
 @dataclass
 class Transaction:
-    """What one store transaction has to publish once it is committed."""
+    """One store transaction: where its statements run, and the revocations it publishes
+    once committed. ``conn`` is None inside the ORM session's transaction (account operations
+    that also change ORM objects), or an engine connection of its own (a refresh)."""
 
+    conn: Connection | None = None
     revoked: dict[str, float] = field(default_factory=dict)
+
+    def execute(self, statement: Any, params: Any = None) -> Any:
+        if self.conn is not None:
+            return self.conn.execute(statement, params)
+        return db.session.execute(statement, params)
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,17 @@ class SessionStore:
             raise
         self.revocation.revoke(txn.revoked)
 
+    @contextmanager
+    def _connection_transaction(self) -> Iterator[Transaction]:
+        """A transaction on a pooled connection of its own, without the ORM session: what a
+        refresh needs is a statement or two, and a session's set-up and teardown would cost
+        more than they do."""
+        with db.engine.connect() as conn:
+            txn = Transaction(conn)
+            with conn.begin():
+                yield txn
+        self.revocation.revoke(txn.revoked)
+
     # --- public operations (one transaction each) ---------------------------------------
 
     def start_session(
@@ -226,7 +246,7 @@ class SessionStore:
         an idle-expired refresh token that is still the session's current one may be renewed.
         Raises RefreshRefused with the reason otherwise.
         """
-        with self.transaction() as txn:
+        with self._connection_transaction() as txn:
             outcome = self._exchange(txn, presented, allow_expired=allow_expired, renewal=False)
         if isinstance(outcome, RefreshFailure):
             raise RefreshRefused(outcome)
@@ -394,12 +414,13 @@ class SessionStore:
         again) inside the caller's transaction."""
         for _attempt in range(MAX_ATTEMPTS):
             now = self.authority.now()
-            state = self._state(session_id)
+            state = self._state(txn, session_id)
             failure = self._usable(state, now)
             if failure is not None:
                 return failure
             assert state is not None
             grant = self._advance(
+                txn,
                 session_id,
                 state.user_id,
                 state.gen,
@@ -421,7 +442,7 @@ class SessionStore:
         access token each was given (plus the leeway), whatever this worker's TTL."""
         if not session_ids:
             return []
-        rows = db.session.execute(
+        rows = txn.execute(
             _revoke_statement(),
             {"ids": list(session_ids), "now": utc(self.authority.now()), "reason": reason.value},
         ).all()
@@ -443,7 +464,7 @@ class SessionStore:
         )
         if keep_session is not None:
             query = query.where(LoginSession.id != keep_session)
-        return len(self.stage_revoke(txn, list(db.session.scalars(query)), reason))
+        return len(self.stage_revoke(txn, list(txn.execute(query).scalars()), reason))
 
     # --- the exchange -------------------------------------------------------------------
 
@@ -470,6 +491,7 @@ class SessionStore:
             return RefreshFailure.INVALID
         if end is not None and end > now:  # the common case: one statement, no read
             grant = self._advance(
+                txn,
                 sid,
                 user_id,
                 gen,
@@ -480,11 +502,16 @@ class SessionStore:
             )
             if grant is not None:
                 if not renewal:
-                    self.events.add(EventKind.REFRESH, user_id=grant.user_id, session_id=sid)
+                    self.events.add(
+                        EventKind.REFRESH,
+                        user_id=grant.user_id,
+                        session_id=sid,
+                        execute=txn.execute,
+                    )
                 return grant
         for _attempt in range(MAX_ATTEMPTS):
             now = authority.now()
-            state = self._state(sid)
+            state = self._state(txn, sid)
             failure = self._usable(state, now)
             if failure is not None:
                 return failure
@@ -515,6 +542,7 @@ class SessionStore:
             else:
                 return self._reused(txn, state, sid)
             grant = self._advance(
+                txn,
                 sid,
                 user_id,
                 state.gen,
@@ -525,14 +553,22 @@ class SessionStore:
             )
             if grant is not None:
                 if not renewal:
-                    self.events.add(EventKind.REFRESH, user_id=grant.user_id, session_id=sid)
+                    self.events.add(
+                        EventKind.REFRESH,
+                        user_id=grant.user_id,
+                        session_id=sid,
+                        execute=txn.execute,
+                    )
                 return grant
         return RefreshFailure.REUSED  # three lost races in a row: refuse, revoke nothing
 
     def _reused(self, txn: Transaction, state: SessionState, session_id: str) -> RefreshFailure:
         self.stage_revoke(txn, [session_id], RevokeReason.REUSED)
         self.events.add(
-            EventKind.REFRESH_TOKEN_REUSE, user_id=state.user_id, session_id=session_id
+            EventKind.REFRESH_TOKEN_REUSE,
+            user_id=state.user_id,
+            session_id=session_id,
+            execute=txn.execute,
         )
         return RefreshFailure.REUSED
 
@@ -545,12 +581,13 @@ class SessionStore:
             return RefreshFailure.EXPIRED
         return None
 
-    def _state(self, session_id: str) -> SessionState | None:
-        row = db.session.execute(_state_statement(), {"sid": session_id}).one_or_none()
+    def _state(self, txn: Transaction, session_id: str) -> SessionState | None:
+        row = txn.execute(_state_statement(), {"sid": session_id}).one_or_none()
         return SessionState(**row._mapping) if row is not None else None
 
     def _advance(
         self,
+        txn: Transaction,
         session_id: str,
         user_id: int,
         gen: int,
@@ -592,7 +629,7 @@ class SessionStore:
             params["hash"] = presented_hash
         if reauth_amr is not None:
             params.update(new_auth_time=utc(int(now)), new_amr=reauth_amr)
-        row = db.session.execute(_advance_statement(match), params).one_or_none()
+        row = txn.execute(_advance_statement(match), params).one_or_none()
         if row is None:
             return None
         return self._grant(

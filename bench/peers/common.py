@@ -22,6 +22,7 @@ from typing import Any
 
 from babel import Locale
 from flask import Blueprint, Flask
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
@@ -76,6 +77,9 @@ def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
     app.config.update(
         SECRET_KEY=secret_key, WTF_CSRF_TIME_LIMIT=None, SQLALCHEMY_DATABASE_URI=database_uri
     )
+    # Gatehouse's device names say "Unknown browser" through Flask-Babel (English here); the
+    # templates keep Jinja's null translations.
+    Babel(app, configure_jinja=False)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["get_locale"] = lambda: ENGLISH
