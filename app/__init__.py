@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import CHECKOUT, instance_path, site_folder
+
+ROOT = CHECKOUT  # the repository (when run from a checkout)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; ``test_config`` overrides every other configuration source."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance_path(),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=site_folder("templates"),
+        static_folder=site_folder("static"),
     )
-    from . import cli, logs
+    from . import cli, deployment, logs
     from .accounts import operations, passwords
     from .config import load_config
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
+    from .mail import outbox
     from .sessions import authority, revocation, store
-    from .web import authn, errors, headers, i18n, proxy, throttle
+    from .web import authn, errors, headers, i18n, proxy, signed_out, throttle
 
     load_config(app, test_config)
     logs.init_app(app)
@@ -36,14 +37,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     passwords.init_app(app)
     operations.init_app(app)
     mail.init_app(app)
+    outbox.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all
     authn.init_app(app)
+    signed_out.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     proxy.init_app(app)
     cli.init_app(app)
+    deployment.init_app(app)
 
     from .account import bp as account_bp
     from .api import bp as api_bp

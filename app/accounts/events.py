@@ -1,7 +1,8 @@
 """Security events: one structured log line each, and a row for the account's activity list.
 
 A log line names the event, the user id and the session id, never a token, password or hash.
-A refresh is logged but gets no row (it happens every few minutes and would drown the rest).
+A refresh gets no row and only a DEBUG line: it happens every few minutes for everyone and
+would drown the rest.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class EventKind(str, Enum):
 
 
 NOT_STORED = frozenset({EventKind.REFRESH})
+LEVELS = {EventKind.REFRESH: logging.DEBUG, EventKind.REFRESH_TOKEN_REUSE: logging.WARNING}
 
 
 def record(
@@ -84,7 +86,7 @@ def _add(
     ip = request.remote_addr or "" if has_request_context() else ""
     user_agent = request.user_agent.string[:512] if has_request_context() else ""
     log.log(
-        logging.WARNING if kind is EventKind.REFRESH_TOKEN_REUSE else logging.INFO,
+        LEVELS.get(kind, logging.INFO),
         "auth_event event=%s user=%s session=%s ip=%s",
         kind.value,
         user_id if user_id is not None else "-",

@@ -14,7 +14,6 @@ from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
-from ..mail import delivery as mail
 from ..sessions.authority import get_authority
 from ..sessions.store import RevokeReason, get_session_store
 from ..web.authn import anonymous_only, expire_tokens, issue_tokens, no_token_reissue, sign_in
@@ -60,28 +59,19 @@ def register():
 def _registered(user: User):
     """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
     required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
+    send_confirmation(user)  # queued in the outbox: it cannot fail for the mail server's sake
+    # One message; the account page's banner then asks for the confirmation.
     if required:
         flash(
             _(
-                "Your account is ready. Open the link in the email to confirm your address, "
-                "then log in."
+                "Your account is ready. Open the link we sent to %(email)s to confirm "
+                "your address, then log in.",
+                email=user.email,
             ),
             "success",
         )
     else:
         flash(_("Welcome! Your account is ready."), "success")
-    try:
-        send_confirmation(user)
-    except mail.MailError:
-        flash(
-            _(
-                "We could not send the confirmation email just now. "
-                "You can ask for it again in a few minutes."
-            ),
-            "error",
-        )
-    else:
-        flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))

@@ -7,14 +7,14 @@ generation 0 (tokens issued before this revision carry no ``gen`` claim and are 
 nobody is signed out by the upgrade.
 
 Revision ID: 0003_session_generations
-Revises: 0002_email_tokens
+Revises: 0005_mail_outbox
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0003_session_generations"
-down_revision = "0002_email_tokens"
+down_revision = "0005_mail_outbox"
 branch_labels = None
 depends_on = None
 
