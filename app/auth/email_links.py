@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -24,6 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..accounts import events
 from ..accounts import links as email_tokens
@@ -262,17 +262,17 @@ def _minutes(key: str) -> int:
     return max(1, int(current_app.config[key]) // 60)
 
 
-def _dead_link(purpose: Purpose) -> Response:
+def _dead_link(purpose: Purpose) -> WerkzeugResponse:
     return _page(
         "auth/link_invalid.html", 410, purpose=purpose.value, minutes=_minutes("RESET_TOKEN_TTL")
     )
 
 
-def _page(template: str, status: int, **context: Any) -> Response:
+def _page(template: str, status: int, **context: Any) -> WerkzeugResponse:
     return _private(make_response(render_template(template, **context), status))
 
 
-def _private(response: Response) -> Response:
+def _private(response: WerkzeugResponse) -> WerkzeugResponse:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
