@@ -16,7 +16,7 @@ differences are what each app does to find out who is asking.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from markupsafe import Markup
 from app.account.activity import recent_events
 from app.account.devices import describe
 from app.extensions import db
-from app.web.dates import formatted
+from app.web.dates import formatted, time_ago, zone_label
 from app.web.i18n import switch_language
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ USER_ID = 1  # the person's row in the shared database
 EVENT_LABELS = {
     "register": "Account created",
     "login": "Signed in",
-    "login_failed": "Failed sign-in attempt",
-    "logout": "Signed out",
+    "login_failed": "Sign-in failed: wrong password",
+    "logout": "Logged out",
     "password_changed": "Password changed",
 }
 
@@ -71,6 +71,12 @@ def _datetimeformat(value, format: str = "medium") -> str:
     return formatted(value, format, ENGLISH, UTC)
 
 
+def _timeago(value: datetime) -> str:
+    """Gatehouse's "3 days ago", for an English reader."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return time_ago(aware, datetime.now(UTC), ENGLISH)
+
+
 def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
     """A Flask app on the project's templates, static files and database, with CSRF."""
     app = Flask(name, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
@@ -85,6 +91,8 @@ def make_app(name: str, secret_key: str, database_uri: str) -> Flask:
     app.jinja_env.globals["get_locale"] = lambda: ENGLISH
     app.jinja_env.globals["switch_language"] = switch_language  # the same footer links
     app.jinja_env.filters["datetimeformat"] = _datetimeformat
+    app.jinja_env.filters["timeago"] = _timeago
+    app.jinja_env.globals["reader_zone_label"] = lambda: zone_label(UTC, ENGLISH)
     CSRFProtect(app)
     db.init_app(app)
     return app
