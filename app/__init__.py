@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .mail import delivery as mail
     from .mail import outbox
     from .sessions import authority, revocation, store
-    from .web import authn, errors, headers, i18n, proxy, signed_out, throttle
+    from .web import authn, errors, headers, i18n, macros, proxy, signed_out, throttle
 
     load_config(app, test_config)
     logs.init_app(app)
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all
     authn.init_app(app)
+    macros.init_app(app)
     signed_out.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

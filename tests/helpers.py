@@ -28,19 +28,35 @@ class FakeClock:
         self.now += seconds
 
 
-def database_uri(tmp_path) -> str:
-    """This test's database: the PostgreSQL schema, or a SQLite file in ``tmp_path``."""
+def database_uri(tmp_path, migrated: bool = True) -> str:
+    """This test's database: the PostgreSQL schema, or a SQLite file in ``tmp_path``.
+
+    The SQLite file starts as a copy of the run's migrated template, or, with
+    ``migrated=False``, does not exist yet (the app creates it empty).
+    """
     databases.STATE["used"] = True
-    return databases.STATE["uri"] or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if databases.STATE["uri"]:
+        return databases.STATE["uri"]
+    path = tmp_path / "test.sqlite3"
+    if migrated:
+        databases.copy_of_template(path)
+    return f"sqlite:///{path}"
 
 
 def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
+    """The test app's settings; ``AUTO_CREATE_SCHEMA=False`` leaves a new SQLite file empty."""
+    if "SQLALCHEMY_DATABASE_URI" in overrides:
+        uri = overrides["SQLALCHEMY_DATABASE_URI"]
+    else:
+        uri = database_uri(
+            tmp_path, migrated=overrides.get("AUTO_CREATE_SCHEMA", True) is not False
+        )
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "JWT_KEYS": {"k1": HMAC_KEY},
         "JWT_ACTIVE_KID": "k1",
-        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": uri,
         "COOKIE_SECURE": False,
         "ALLOW_INSECURE_COOKIES": True,
         "RATELIMIT_ENABLED": False,

@@ -1,4 +1,4 @@
-"""Forms of the account pages (the revoke buttons use the shared PostButtonForm)."""
+"""Forms of the account pages (the revoke buttons are the `post_form` macro of `_forms.html`)."""
 
 from __future__ import annotations
 

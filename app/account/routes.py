@@ -30,7 +30,6 @@ from ..db.models import LoginSession, User
 from ..extensions import db
 from ..sessions.store import RevokeReason, get_session_store
 from ..web.authn import expire_tokens, issue_tokens, login_required
-from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from ..web.throttle import password_change_per_user
 from . import bp
@@ -120,7 +119,7 @@ def sessions():
         for row in rows
     ]
     listed.sort(key=lambda s: not s["current"])  # this device first
-    return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
+    return render_template("account/sessions.html", sessions=listed)
 
 
 def _own_session(sid: str) -> LoginSession:
@@ -150,7 +149,7 @@ def confirm_revoke(sid: str):
         "ip": row.ip,
         "last_seen_at": row.last_seen_at,
     }
-    return render_template("account/confirm_revoke.html", session=shown, form=PostButtonForm())
+    return render_template("account/confirm_revoke.html", session=shown)
 
 
 @bp.post("/sessions/<sid>/revoke")
@@ -178,9 +177,7 @@ def confirm_revoke_others():
     )
     if not others:
         return redirect(url_for("account.sessions"))
-    return render_template(
-        "account/confirm_revoke_others.html", others=others, form=PostButtonForm()
-    )
+    return render_template("account/confirm_revoke_others.html", others=others)
 
 
 @bp.post("/sessions/revoke-others")

@@ -96,7 +96,7 @@ def _add(
     if kind in NOT_STORED or user_id is None:
         return
     execute(
-        insert(SecurityEvent.__table__),
+        insert(SecurityEvent),
         {
             "user_id": user_id,
             "kind": kind.value,

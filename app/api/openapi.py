@@ -41,7 +41,7 @@ UNAUTHENTICATED = _json(
     "forged or revoked-account token `invalid_token`.",
     CHALLENGE,
 )
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {

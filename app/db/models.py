@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -30,12 +30,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_bind_param(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_result_value(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -45,7 +45,7 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,7 +59,7 @@ class User(db.Model):
     )
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One sign-in on one device, with everything its refresh needs in this one row.
 
     The row holds the hashes of the session's current refresh token and of the one before it,
@@ -97,7 +97,7 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship(back_populates="sessions")
 
 
-class SecurityEvent(db.Model):
+class SecurityEvent(Model):
     """Something a person may want to see in their account's recent activity."""
 
     __tablename__ = "security_events"
@@ -113,7 +113,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (Index("ix_security_events_user_created", "user_id", "created_at"),)
 
 
-class EmailToken(db.Model):
+class EmailToken(Model):
     """A single-use link sent by mail (password reset or address confirmation).
 
     Only the SHA-256 hash of the token is stored. A token dies when it is used (``used_at``),
@@ -133,7 +133,7 @@ class EmailToken(db.Model):
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
 
 
-class OutgoingMail(db.Model):
+class OutgoingMail(Model):
     """A mail waiting for the mail server (the outbox).
 
     Written in the transaction that asks for the mail, so a mail is queued exactly when what

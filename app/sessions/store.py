@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy import (
     Connection,
     CursorResult,
     Select,
+    Table,
     bindparam,
     case,
     delete,
@@ -709,8 +710,12 @@ class SessionStore:
 # --- statements, built once (building them costs more than running them) ----------------
 
 
+def _sessions_table() -> Table:
+    return cast(Table, LoginSession.__table__)
+
+
 def _returning():
-    sessions, users = LoginSession.__table__, User.__table__
+    sessions, users = _sessions_table(), User.__table__
     owner = users.c.id == sessions.c.user_id
     return (
         sessions.c.user_id,
@@ -727,7 +732,7 @@ def _returning():
 
 @cache
 def _advance_statement(match: str):
-    s = LoginSession.__table__
+    s = _sessions_table()
     when = s.c.expires_at.type
 
     def at(name: str):
@@ -773,7 +778,7 @@ def _advance_statement(match: str):
 
 @cache
 def _state_statement():
-    s, users = LoginSession.__table__, User.__table__
+    s, users = _sessions_table(), User.__table__
     return (
         select(
             s.c.user_id,
@@ -797,7 +802,7 @@ def _state_statement():
 
 @cache
 def _revoke_statement():
-    s = LoginSession.__table__
+    s = _sessions_table()
     return (
         update(s)
         .where(s.c.id.in_(bindparam("ids", expanding=True)), s.c.revoked_at.is_(None))

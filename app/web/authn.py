@@ -37,7 +37,6 @@ from ..sessions.store import (
 from ..sessions.tokens import TokenType, Verified
 from . import cookies
 from .cookies import CookiePolicy, token_cookies
-from .forms import PostButton
 
 API_PREFIX = "/api/"
 
@@ -316,4 +315,4 @@ def anonymous_only(view: Callable) -> Callable:
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"current_user": g.get("user"), "post_button_form": PostButton}
+    return {"current_user": g.get("user")}

@@ -22,12 +22,16 @@ from babel import Locale
 from babel.dates import format_datetime, format_timedelta, get_timezone_name
 from flask import Flask, request
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from ..extensions import babel
 from ..sessions.authority import get_authority
 
 CACHED_FORMATS = 4096
 NAMED = ("short", "medium", "full", "long")
+# The template context entry with the page's (locale, time zone), when it has one.
+LOCALE_AND_ZONE = "_locale_and_zone"
 TZ_COOKIE = "tz"
 MAX_ZONE_NAME = 64
 JUST_NOW = timedelta(seconds=45)
@@ -95,14 +99,22 @@ def init_app(
     """Replace Flask-Babel's filter (after ``babel.init_app``, which installs it).
 
     ``reader`` gives this request's locale and default time zone; the reader's own zone (the
-    ``tz`` cookie) wins over that default. ``clock`` gives "now" for ``timeago`` (by default the token
-    authority's clock, so tests can move it); the formats are Flask-Babel's, fixed at start-up.
+    ``tz`` cookie) wins over that default. A page's context may already hold the locale and
+    the reader's zone under ``LOCALE_AND_ZONE`` (looked up once per page). ``clock`` gives
+    "now" for ``timeago`` (by default the token authority's clock, so tests can move it); the
+    formats are Flask-Babel's, fixed at start-up.
     """
     date_formats = dict(babel.date_formats)
 
-    def datetimeformat(value: datetime, format: str | None = None) -> str:
-        locale, default = reader()
-        return formatted(value, pattern(date_formats, format), locale, reader_zone(default))
+    @pass_context
+    def datetimeformat(context: Context, value: datetime, format: str | None = None) -> str:
+        page = context.get(LOCALE_AND_ZONE)
+        if page is not None:
+            locale, zone = page
+        else:
+            locale, default = reader()
+            zone = reader_zone(default)
+        return formatted(value, pattern(date_formats, format), locale, zone)
 
     def timeago(value: datetime) -> str:
         locale, _ = reader()

@@ -10,12 +10,14 @@ is slowed down at worst, never locked out for good. Storage is in memory by defa
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial, wraps
+from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
+
+from . import limiter_internals
 
 limiter = Limiter(key_func=get_remote_address)
 
@@ -35,18 +37,7 @@ def _skip_when_idle(app: Flask) -> None:
     application, blueprint or meta limits (or limits hinted for an endpoint) exist. Anything
     unexpected (a Flask-Limiter without these attributes) runs the hooks as before.
     """
-    before = app.before_request_funcs.get(None, [])
-    for index, hook in enumerate(before):
-        if hook == limiter._check_request_limit:
-            before[index] = _unless_idle(hook)
-    after = app.after_request_funcs.get(None, [])
-    for index, hook in enumerate(after):
-        if isinstance(hook, partial) and hook.args[:1] == (limiter,):
-            after[index] = _unless_idle(hook, passthrough=True)
-    teardown = app.teardown_request_funcs.get(None, [])
-    for index, hook in enumerate(teardown):
-        if getattr(hook, "__self__", None) is limiter:
-            teardown[index] = _unless_idle(hook)
+    limiter_internals.wrap_request_hooks(app, limiter, _unless_idle)
 
 
 IDLE_KEY = "_gatehouse_limiter_idle"
@@ -74,17 +65,7 @@ def _idle_for_this_request() -> bool:
 
 def limiter_idle() -> bool:
     """True when no limit can apply to this request (its view has none and none is global)."""
-    try:
-        manager = limiter.limit_manager
-        if (
-            manager._default_limits
-            or manager._application_limits
-            or manager._blueprint_limits
-            or manager._endpoint_hints
-            or limiter._meta_limits
-        ):
-            return False
-    except AttributeError:  # a Flask-Limiter laid out differently: always run the hooks
+    if limiter_internals.has_global_limits(limiter):
         return False
     view = current_app.view_functions.get(request.endpoint or "")
     return view is None or not _has_own_limits(view)
@@ -97,7 +78,7 @@ def _has_own_limits(view: Callable) -> bool:
     """Whether ``limiter.limit`` decorated this view (decoration happens before routing)."""
     known = _OWN_LIMITS.get(view)
     if known is None:
-        marked = getattr(limiter, "_marked_for_limiting", None)
+        marked = limiter_internals.marked_for_limiting(limiter)
         known = marked is None or get_qualified_name(view) in marked
         _OWN_LIMITS[view] = known
     return known

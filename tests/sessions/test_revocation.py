@@ -219,7 +219,7 @@ def test_two_workers_share_revocations_through_redis(tmp_path, clock, redis_pref
 
 
 def test_without_redis_another_worker_keeps_trusting_the_token(tmp_path, clock):
-    """What the README warns about: memory lists are per process."""
+    """What docs/architecture.md warns about: memory lists are per process."""
     worker_a = create_app(base_config(tmp_path, clock, ACCESS_TOKEN_TTL=60))
     worker_b = create_app(base_config(tmp_path, clock, ACCESS_TOKEN_TTL=60))
     actions = AuthActions(worker_a.test_client())
