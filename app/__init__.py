@@ -19,13 +19,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=site_folder("static"),
     )
     from . import cli, deployment, logs
-    from .accounts import passwords
+    from .accounts import operations, passwords
     from .config import load_config
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
     from .mail import outbox
-    from .sessions import authority, revocation
+    from .sessions import authority, revocation, store
     from .web import authn, errors, forms, headers, i18n, macros, proxy, signed_out, throttle
 
     load_config(app, test_config)
@@ -33,7 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     authority.init_app(app)
     revocation.init_app(app)
+    store.init_app(app)
     passwords.init_app(app)
+    operations.init_app(app)
     mail.init_app(app)
     outbox.init_app(app)
     i18n.init_app(app)

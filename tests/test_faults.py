@@ -255,7 +255,7 @@ def test_a_hung_database_fails_fast_with_the_error_page(tmp_path, clock, private
     try:
         access, refresh = signed_up(app)
         with locker.connect() as conn:
-            conn.execute(text("LOCK TABLE users, refresh_tokens IN ACCESS EXCLUSIVE MODE"))
+            conn.execute(text("LOCK TABLE users, login_sessions IN ACCESS EXCLUSIVE MODE"))
             started = time.monotonic()
             stuck = request_with(app.test_client(), "/account", refresh=refresh)
             assert time.monotonic() - started < 3

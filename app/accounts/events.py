@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
+from sqlalchemy import insert
 
 from ..db.models import SecurityEvent, utc
 from ..extensions import db
 from ..sessions.authority import Authority
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger("gatehouse.events")
 
@@ -46,6 +51,38 @@ def record(
     commit: bool = True,
 ) -> None:
     """Log the event; store it for the user's activity list unless it is a refresh."""
+    SecurityLog(authority.now).add(kind, user_id=user_id, session_id=session_id)
+    if commit:
+        db.session.commit()
+
+
+class SecurityLog:
+    """Records events into the caller's open transaction (it never commits), so an operation
+    and its event are kept or lost together."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+
+    def add(
+        self,
+        kind: EventKind,
+        *,
+        user_id: int | None,
+        session_id: str | None = None,
+        execute: Callable[..., Any] | None = None,
+    ) -> None:
+        """``execute`` runs the row's insert in the caller's transaction (default: the ORM
+        session's)."""
+        _add(kind, self.clock(), user_id, session_id, execute or db.session.execute)
+
+
+def _add(
+    kind: EventKind,
+    now: float,
+    user_id: int | None,
+    session_id: str | None,
+    execute: Callable[..., Any],
+) -> None:
     ip = request.remote_addr or "" if has_request_context() else ""
     user_agent = request.user_agent.string[:512] if has_request_context() else ""
     log.log(
@@ -58,15 +95,14 @@ def record(
     )
     if kind in NOT_STORED or user_id is None:
         return
-    db.session.add(
-        SecurityEvent(
-            user_id=user_id,
-            kind=kind.value,
-            created_at=utc(authority.now()),
-            session_id=session_id,
-            ip=ip[:64],
-            user_agent=user_agent,
-        )
+    execute(
+        insert(SecurityEvent),
+        {
+            "user_id": user_id,
+            "kind": kind.value,
+            "created_at": utc(now),
+            "session_id": session_id,
+            "ip": ip[:64],
+            "user_agent": user_agent,
+        },
     )
-    if commit:
-        db.session.commit()

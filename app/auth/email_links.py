@@ -24,20 +24,21 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..accounts import events
 from ..accounts import links as email_tokens
 from ..accounts.events import EventKind
 from ..accounts.links import Purpose
-from ..accounts.passwords import get_passwords
-from ..db.models import User, utc
+from ..accounts.operations import get_account_operations
+from ..db.models import User
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
-from ..sessions import store as session_store
 from ..sessions.authority import get_authority
+from ..sessions.store import RefreshRefused, get_session_store
 from ..web import known_browser
-from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
+from ..web.authn import current_refresh, expire_tokens, issue_tokens, no_token_reissue
 from ..web.public_url import external_url
 from ..web.throttle import account_key, count_attempt, limiter, password_check_attempt
 from . import bp
@@ -177,49 +178,51 @@ def reset_password(token: str):
     if request.method == "POST":
         password_check_attempt()  # the strength check costs CPU: every POST counts
     if form.validate_on_submit():
-        user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
-        user = db.session.get(User, user_id) if user_id is not None else None
-        if user is None:
+        # One transaction: the token spent, the password changed, the sessions ended and
+        # this browser signed in.
+        grant = get_account_operations().reset_password(
+            token,
+            form.password.data,
+            user_agent=request.user_agent.string,
+            ip=request.remote_addr or "",
+        )
+        if grant is None:
             return _dead_link(Purpose.RESET)
-        user.password_hash = get_passwords().hash(form.password.data)
-        email_tokens.revoke_all(user.id)  # every other link mailed before dies with it
-        if user.email_confirmed_at is None:  # the link reached this mailbox: that confirms it
-            user.email_confirmed_at = utc(authority.now())
-        # One transaction: the token is spent, the password changed and the sessions ended.
-        session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
-        db.session.commit()
-        grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
+        issue_tokens(grant)
         flash(
             _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
         response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time
-        set_grant_cookies(response, grant, authority.now())
-        known_browser.remember(response, user.id)
+        known_browser.remember(response, grant.user_id)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 
 
 @bp.get("/confirm/<token>")
 def confirm_email(token: str):
-    authority = get_authority()
-    user_id = (
-        email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
+    signed_in = g.user is not None
+    confirmed = (
+        get_account_operations().confirm_email(
+            token,
+            user_id=g.user.user_id if signed_in else None,
+            session_id=g.user.session_id if signed_in else None,
+            refresh=current_refresh(),
+        )
         if _plausible(token)
         else None
     )
-    user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None:
+    if confirmed is None:
         return _dead_link(Purpose.CONFIRM)
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utc(authority.now())
-    events.record(EventKind.EMAIL_CONFIRMED, authority=authority, user_id=user.id, commit=False)
-    db.session.commit()
-    if g.user is not None and g.user.user_id == user.id and renew_current_session():
+    if confirmed.session_ended:
+        expire_tokens()
+    if signed_in and g.user.user_id == confirmed.user.id and not confirmed.session_ended:
+        if confirmed.grant is not None:  # the new access token says "confirmed"
+            issue_tokens(confirmed.grant)
         flash(_("Thank you, your email address is confirmed."), "success")
-        return _private(cast(Response, redirect(url_for("account.index"))))
+        return _private(redirect(url_for("account.index")))
     flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
-    return _private(cast(Response, redirect(url_for("auth.login"))))
+    return _private(redirect(url_for("auth.login")))
 
 
 @bp.post("/confirm/resend")
@@ -239,8 +242,12 @@ def resend_confirmation():
     response = redirect(back)
     if user.email_confirmed_at is not None:
         flash(_("Your email address is already confirmed."), "info")
-        if signed_in:
-            renew_current_session()  # the banner goes: the new access token says so
+        presented = current_refresh() if signed_in else None
+        if presented is not None:  # the banner goes: the new access token says so
+            try:
+                issue_tokens(get_session_store().renew(presented))
+            except RefreshRefused:
+                expire_tokens()
         return response
     send_confirmation(user)
     flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
@@ -258,17 +265,17 @@ def _minutes(key: str) -> int:
     return max(1, int(current_app.config[key]) // 60)
 
 
-def _dead_link(purpose: Purpose) -> Response:
+def _dead_link(purpose: Purpose) -> WerkzeugResponse:
     return _page(
         "auth/link_invalid.html", 410, purpose=purpose.value, minutes=_minutes("RESET_TOKEN_TTL")
     )
 
 
-def _page(template: str, status: int, **context: Any) -> Response:
+def _page(template: str, status: int, **context: Any) -> WerkzeugResponse:
     return _private(make_response(render_template(template, **context), status))
 
 
-def _private(response: Response) -> Response:
+def _private(response: WerkzeugResponse) -> WerkzeugResponse:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
