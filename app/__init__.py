@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
+    from .mfa import crypto as mfa_crypto
     from .sessions import authority, revocation
     from .web import authn, errors, headers, i18n, proxy, throttle
 
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     authority.init_app(app)
     revocation.init_app(app)
     passwords.init_app(app)
+    mfa_crypto.init_app(app)
     mail.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
@@ -47,9 +49,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .mfa.routes import bp as mfa_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(mfa_bp)
     return app

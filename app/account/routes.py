@@ -51,6 +51,15 @@ EVENT_LABELS = {
     EventKind.REFRESH_TOKEN_REUSE.value: _l(
         "Stolen sign-in token detected; that session was ended"
     ),
+    EventKind.PASSKEY_ADDED.value: _l("Passkey added"),
+    EventKind.PASSKEY_RENAMED.value: _l("Passkey renamed"),
+    EventKind.PASSKEY_REMOVED.value: _l("Passkey removed"),
+    EventKind.TOTP_ENABLED.value: _l("Authenticator app turned on"),
+    EventKind.TOTP_DISABLED.value: _l("Authenticator app turned off"),
+    EventKind.RECOVERY_CODES_GENERATED.value: _l("New recovery codes generated"),
+    EventKind.RECOVERY_CODE_USED.value: _l("Recovery code used to sign in"),
+    EventKind.SECOND_STEP_FAILED.value: _l("Wrong code at the second sign-in step"),
+    EventKind.REAUTHENTICATED.value: _l("Sign-in confirmed for a security change"),
 }
 
 

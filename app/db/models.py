@@ -138,3 +138,8 @@ class EmailToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
+
+
+# The strong sign-in tables live with their package; importing them here puts them on the
+# same metadata wherever the models are loaded (the app, init-db, the migrations).
+from ..mfa import models as _mfa_models  # noqa: E402,F401

@@ -9,6 +9,7 @@ Playwright; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -85,6 +86,9 @@ def server_env(database: Path, overrides: Mapping[str, str] | None = None) -> di
             "FLASK_SECRET_KEY": secrets.token_urlsafe(32),
             "FLASK_JWT_KEYS": json.dumps({"browser": secrets.token_urlsafe(32)}),
             "FLASK_JWT_ACTIVE_KID": "browser",
+            "FLASK_MFA_ENCRYPTION_KEYS": json.dumps(
+                [base64.urlsafe_b64encode(os.urandom(32)).decode()]
+            ),
             "FLASK_COOKIE_SECURE": "false",
             "FLASK_ALLOW_INSECURE_COOKIES": "true",
             "FLASK_RATELIMIT_ENABLED": "false",
