@@ -9,7 +9,7 @@ whether they post the form or call the API.
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, g
 
 from ..web.throttle import email_key, limiter
 from .body import parsed_json
@@ -18,7 +18,8 @@ LOGIN_FORM_SCOPE = "auth.login"  # the endpoint of the login form
 
 
 def credentials_rejected(response: Response) -> bool:
-    return response.status_code == 401
+    # A right password for an account with a second step (401 mfa_required) is no failure.
+    return response.status_code == 401 and not g.get("mfa_required")
 
 
 def submitted_json_email() -> str:
