@@ -105,7 +105,9 @@ def token_mfa():
     user = db.session.get(User, step.user_id)
     if take_step(body["mfa_token"], Purpose.API_SECOND_STEP) is None or user is None:
         return _rejected_grant(_("The mfa_token is invalid or has expired. Sign in again."))
-    grant = sign_in(user, persistent=True, event=EventKind.LOGIN)
+    grant = sign_in(
+        user, persistent=True, event=EventKind.LOGIN, amr=mfa_flows.AMR_PASSWORD_AND_CODE
+    )
     return _token_response(grant, get_authority())
 
 

@@ -88,6 +88,8 @@ class LoginSession(db.Model):
     ip: Mapped[str] = mapped_column(String(64), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)  # last interactive sign-in
+    amr: Mapped[str] = mapped_column(String(64), default="pwd")  # RFC 8176, space-separated
 
     # Last activity is the newest refresh, so a refresh writes one table, not two.
     last_seen_at: Mapped[datetime | None] = column_property(

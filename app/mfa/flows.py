@@ -20,6 +20,22 @@ from .webauthn_flows import NewPasskey, UsedPasskey
 
 PASSKEY_NAME_MAX = 64
 
+# RFC 8176 method references of each way in.
+AMR_PASSWORD = ("pwd",)
+AMR_PASSWORD_AND_CODE = ("pwd", "otp", "mfa")
+
+
+def passkey_method(used: UsedPasskey) -> str:
+    """``swk`` for a passkey that syncs between devices (a software key), else ``hwk``."""
+    return "swk" if used.passkey.backup_eligible or used.backed_up else "hwk"
+
+
+def passkey_amr(used: UsedPasskey, *, after_password: bool) -> tuple[str, ...]:
+    if after_password:
+        return ("pwd", passkey_method(used), "mfa")
+    # Sign-in with a passkey alone requires user verification: the device and its lock.
+    return (passkey_method(used), "user", "mfa") if used.user_verified else (passkey_method(used),)
+
 
 class TotpAlreadyOn(Exception):
     """The account has an authenticator app already; turn it off before setting up another."""

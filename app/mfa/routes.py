@@ -62,9 +62,11 @@ def _json_body() -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _signed_in(user: User, *, persistent: bool, target: str, json: bool = False) -> Response:
+def _signed_in(
+    user: User, *, persistent: bool, target: str, amr: tuple[str, ...], json: bool = False
+) -> Response:
     """Open the session (the only place tokens are issued here) and set its cookies."""
-    grant = sign_in(user, persistent=persistent, event=EventKind.LOGIN)
+    grant = sign_in(user, persistent=persistent, event=EventKind.LOGIN, amr=amr)
     response = jsonify(redirect=target) if json else redirect(target)
     set_grant_cookies(response, grant, get_authority().now())
     return response
@@ -109,7 +111,9 @@ def verify():
             if user is None:
                 return _step_expired()
             target = safe_next(step.context, url_for("account.index"))
-            return _signed_in(user, persistent=step.persistent, target=target)
+            return _signed_in(
+                user, persistent=step.persistent, target=target, amr=flows.AMR_PASSWORD_AND_CODE
+            )
         g.second_step_failed = True
         form.code.errors.append(_("That code is not right, or it was used already."))
     return render_template(
@@ -159,7 +163,8 @@ def verify_passkey():
     if user is None:
         return _json_error(400, "expired", _("The sign-in took too long. Please log in again."))
     target = safe_next(step.context, url_for("account.index"))
-    return _signed_in(user, persistent=step.persistent, target=target, json=True)
+    amr = flows.passkey_amr(used, after_password=True)
+    return _signed_in(user, persistent=step.persistent, target=target, amr=amr, json=True)
 
 
 # Passkey sign-in (no password) --------------------------------------------------------------
@@ -191,7 +196,10 @@ def passkey_sign_in():
         return _json_error(400, "passkey_error", _("This passkey is not registered here."))
     next_url = body.get("next") if isinstance(body.get("next"), str) else None
     target = safe_next(next_url, url_for("account.index"))
-    return _signed_in(user, persistent=bool(body.get("remember")), target=target, json=True)
+    amr = flows.passkey_amr(used, after_password=False)
+    return _signed_in(
+        user, persistent=bool(body.get("remember")), target=target, amr=amr, json=True
+    )
 
 
 # The security page --------------------------------------------------------------------------

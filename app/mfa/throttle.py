@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, request, session
 
-from ..api.body import parsed_json
 from ..web.throttle import limiter
 from .challenges import Purpose, peek_step
 
@@ -25,7 +24,10 @@ def step_failed(response: Response) -> bool:
 def pending_handle() -> str | None:
     """The handle of this request's pending second step: the form's, or the API's token."""
     if request.path.startswith("/api/"):
-        body = parsed_json()
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested too deep to decode: no token
+            body = None
         token = body.get("mfa_token") if isinstance(body, dict) else None
         return token if isinstance(token, str) else None
     handle = session.get(SESSION_KEY)

@@ -8,7 +8,7 @@ token shown again after the grace window revokes the whole session.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -54,12 +54,23 @@ class Grant:
     refresh_token: str | None
     email_confirmed: bool
     access_expires_at: int
+    auth_time: int = 0  # Unix time of the last interactive sign-in (a refresh never moves it)
+    amr: tuple[str, ...] = ()  # how that sign-in was made (RFC 8176)
 
+
+DEFAULT_AMR = ("pwd",)
 
 def start_session(
-    user: User, *, authority: Authority, persistent: bool, user_agent: str = "", ip: str = ""
+    user: User,
+    *,
+    authority: Authority,
+    persistent: bool,
+    user_agent: str = "",
+    ip: str = "",
+    amr: Sequence[str] = DEFAULT_AMR,
 ) -> Grant:
-    """Open a login session for ``user`` and issue its first pair of tokens."""
+    """Open a login session for ``user`` and issue its first pair of tokens; ``amr`` says how
+    the person signed in (password, passkey, password and app...)."""
     now = authority.now()
     lifetime = authority.session_max_age if persistent else authority.session_max_age_short
     expires_at = int(now) + lifetime  # the session's absolute end: no token ever goes past it
@@ -71,6 +82,8 @@ def start_session(
         persistent=persistent,
         user_agent=(user_agent or "")[:512],
         ip=(ip or "")[:64],
+        auth_time=utc(int(now)),
+        amr=" ".join(amr),
     )
     db.session.add(session)
     refresh_token, _ = _add_refresh_token(authority, session.id, user.id, now, expires_at)
@@ -85,6 +98,8 @@ def start_session(
         now,
         refresh_token,
         email_confirmed=user.email_confirmed_at is not None,
+        auth_time=int(now),
+        amr=tuple(amr),
     )
 
 
@@ -148,6 +163,8 @@ def _lookup_statement():
             sessions.c.expires_at.label("session_expires_at"),
             sessions.c.revoked_at,
             sessions.c.persistent,
+            sessions.c.auth_time,
+            sessions.c.amr,
             users.c.email,
             users.c.email_confirmed_at,
             successor.c.replaced_at.label("successor_replaced_at"),
@@ -265,6 +282,8 @@ def _grant_for(
         now,
         refresh_token,
         email_confirmed=row.email_confirmed_at is not None,
+        auth_time=int(row.auth_time.timestamp()),
+        amr=tuple(row.amr.split()),
     )
 
 
@@ -279,6 +298,8 @@ def _grant(
     refresh_token: str | None,
     *,
     email_confirmed: bool = True,
+    auth_time: int,
+    amr: tuple[str, ...],
 ) -> Grant:
     # "ecf" (email confirmed) only drives the account page's banner, never an access decision.
     access, claims = authority.mint(
@@ -287,7 +308,7 @@ def _grant(
         session_id=session_id,
         now=now,
         not_after=session_end,
-        extra={"email": email, "ecf": email_confirmed},
+        extra={"email": email, "ecf": email_confirmed, "auth_time": auth_time, "amr": list(amr)},
     )
     return Grant(
         user_id,
@@ -299,6 +320,8 @@ def _grant(
         refresh_token,
         email_confirmed,
         claims["exp"],
+        auth_time,
+        amr,
     )
 
 
@@ -356,9 +379,20 @@ def revoke_sessions(session_ids: list[str], *, authority: Authority, reason: str
 def renew_session(session_id: str, *, authority: Authority) -> Grant:
     """Replace every refresh token of an open session with a fresh pair (password change).
 
-    The session keeps its id, absolute end and "remember me"; any older refresh token of it,
-    wherever it was copied to, stops working. Raises RefreshRefused when the session is over.
+    The session keeps its id, absolute end, "remember me" and ``auth_time``; any older
+    refresh token of it, wherever it was copied to, stops working. Raises RefreshRefused when
+    the session is over.
     """
+    return _renew(session_id, authority=authority, amr=None)
+
+
+def reauthenticate(session_id: str, amr: Sequence[str], *, authority: Authority) -> Grant:
+    """The person proved it is them again (password, passkey or code): this session's tokens
+    are renewed with a new ``auth_time`` and ``amr``. It never opens a new session."""
+    return _renew(session_id, authority=authority, amr=tuple(amr))
+
+
+def _renew(session_id: str, *, authority: Authority, amr: tuple[str, ...] | None) -> Grant:
     now = authority.now()
     row = db.session.execute(
         select(
@@ -366,6 +400,8 @@ def renew_session(session_id: str, *, authority: Authority) -> Grant:
             LoginSession.expires_at,
             LoginSession.revoked_at,
             LoginSession.persistent,
+            LoginSession.auth_time,
+            LoginSession.amr,
             User.email,
             User.email_confirmed_at,
         )
@@ -377,6 +413,14 @@ def renew_session(session_id: str, *, authority: Authority) -> Grant:
     session_end = int(row.expires_at.timestamp())
     if session_end <= now:
         raise RefreshRefused(RefreshFailure.EXPIRED)
+    auth_time, methods = int(row.auth_time.timestamp()), tuple(row.amr.split())
+    if amr is not None:
+        auth_time, methods = int(now), amr
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == session_id)
+            .values(auth_time=utc(auth_time), amr=" ".join(methods))
+        )
     db.session.execute(delete(RefreshToken).where(RefreshToken.session_id == session_id))
     refresh_token, _ = _add_refresh_token(authority, session_id, row.user_id, now, session_end)
     db.session.commit()
@@ -390,6 +434,8 @@ def renew_session(session_id: str, *, authority: Authority) -> Grant:
         now,
         refresh_token,
         email_confirmed=row.email_confirmed_at is not None,
+        auth_time=auth_time,
+        amr=methods,
     )
 
 

@@ -14,7 +14,7 @@ header: no token cookie is read, set or expired there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -56,19 +56,31 @@ class Principal:
     session_id: str
     # From the token's "ecf" claim; for display only (the banner), never for access decisions.
     email_confirmed: bool = True
+    auth_time: int = 0  # Unix time of the last interactive sign-in ("auth_time" claim)
+    amr: tuple[str, ...] = ()  # how that sign-in was made ("amr" claim, RFC 8176)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
+        auth_time, amr = claims.get("auth_time"), claims.get("amr")
         return cls(
             int(claims["sub"]),
             claims.get("email", ""),
             claims["sid"],
             bool(claims.get("ecf", True)),
+            auth_time if isinstance(auth_time, int) else 0,  # absent: not recent
+            tuple(str(v) for v in amr) if isinstance(amr, list) else (),
         )
 
     @classmethod
     def from_grant(cls, grant: Grant) -> Principal:
-        return cls(grant.user_id, grant.email, grant.session_id, grant.email_confirmed)
+        return cls(
+            grant.user_id,
+            grant.email,
+            grant.session_id,
+            grant.email_confirmed,
+            grant.auth_time,
+            grant.amr,
+        )
 
 
 @dataclass
@@ -250,7 +262,13 @@ def set_grant_cookies(
     response.headers["Cache-Control"] = "no-store"
 
 
-def sign_in(user: User, *, persistent: bool, event: EventKind) -> Grant:
+def sign_in(
+    user: User,
+    *,
+    persistent: bool,
+    event: EventKind,
+    amr: Sequence[str] = session_store.DEFAULT_AMR,
+) -> Grant:
     """Open a login session for the client of this request, and record how it began."""
     authority = get_authority()
     grant = session_store.start_session(
@@ -259,6 +277,7 @@ def sign_in(user: User, *, persistent: bool, event: EventKind) -> Grant:
         persistent=persistent,
         user_agent=request.user_agent.string,
         ip=request.remote_addr or "",
+        amr=amr,
     )
     events.record(event, authority=authority, user_id=user.id, session_id=grant.session_id)
     return grant
