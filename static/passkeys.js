@@ -58,6 +58,7 @@
       body: JSON.stringify(body || {})
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok && data.redirect) window.location.assign(data.redirect);  // sign in again
         if (!res.ok) throw new Error(data.message || el.dataset.failed);
         return data;
       });

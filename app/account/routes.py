@@ -32,6 +32,7 @@ from ..sessions.authority import get_authority
 from ..web.authn import login_required, renew_current_session, set_final_token_cookies
 from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
+from ..web.recent_auth import is_recent, reauth_required_response, recent_auth_required
 from ..web.throttle import password_change_per_user
 from . import bp
 from .activity import recent_events
@@ -97,6 +98,27 @@ def index():
     return render_template("account/index.html", user=g.user, activity=activity)
 
 
+SIGN_IN_METHODS = {
+    "password": _l("Password"),
+    "passkey": _l("Passkey"),
+    "password_app": _l("Password + app"),
+    "password_passkey": _l("Password + passkey"),
+}
+
+
+def sign_in_method(amr: str) -> str:
+    """How a session signed in, from its RFC 8176 ``amr`` values, in words."""
+    methods = set(amr.split())
+    key_used = bool(methods & {"hwk", "swk"})
+    if "pwd" in methods and key_used:
+        return str(SIGN_IN_METHODS["password_passkey"])
+    if "pwd" in methods and "otp" in methods:
+        return str(SIGN_IN_METHODS["password_app"])
+    if key_used:
+        return str(SIGN_IN_METHODS["passkey"])
+    return str(SIGN_IN_METHODS["password"])
+
+
 @bp.get("/sessions")
 @login_required
 def sessions():
@@ -113,6 +135,7 @@ def sessions():
             "signed_in_at": row.created_at,
             "last_seen_at": row.last_seen_at,
             "current": row.id == g.user.session_id,
+            "method": sign_in_method(row.amr),
         }
         for row in rows
     ]
@@ -133,6 +156,8 @@ def revoke_session(sid: str):
     )
     if owned is None:
         abort(404)
+    if sid != g.user.session_id and not is_recent(g.user):  # signing out oneself is always fine
+        return reauth_required_response()
     authority = get_authority()
     session_store.end_sessions([sid], authority=authority, reason="revoked")
     events.record(
@@ -147,7 +172,7 @@ def revoke_session(sid: str):
 
 
 @bp.post("/sessions/revoke-others")
-@login_required
+@recent_auth_required
 def revoke_other_sessions():
     authority = get_authority()
     ended = session_store.end_user_sessions(
@@ -169,7 +194,7 @@ def revoke_other_sessions():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
+@recent_auth_required
 @password_change_per_user
 def password():
     form = ChangePasswordForm()

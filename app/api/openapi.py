@@ -51,7 +51,8 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "string",
                 "description": "A machine-readable code: `invalid_request`, `invalid_token`, "
-                "`invalid_grant`, `mfa_required`, `unauthorized`, `not_found`, "
+                "`invalid_grant`, `mfa_required`, `insufficient_user_authentication`, "
+                "`unauthorized`, `not_found`, "
                 "`method_not_allowed`, `too_large`, `rate_limited`.",
             },
             "message": {"type": "string", "description": "A sentence for people."},
@@ -308,7 +309,15 @@ PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "204": {"description": "The session is ended."},
-                "401": UNAUTHENTICATED,
+                "401": _json(
+                    "Error",
+                    "No usable access token (as for every call), or the token's sign-in is "
+                    "older than `RECENT_AUTH_MAX_AGE` seconds and the session is not the "
+                    "caller's own: `insufficient_user_authentication`, with the RFC 9470 "
+                    'challenge `Bearer error="insufficient_user_authentication", '
+                    'max_age="600"`. Sign in again for a fresh token.',
+                    CHALLENGE,
+                ),
                 "404": _json(
                     "Error",
                     "No active session of this account has this id "

@@ -30,6 +30,7 @@ from ..sessions.authority import Authority, get_authority
 from ..sessions.store import Grant, RefreshRefused
 from ..sessions.tokens import TokenType
 from ..web.authn import login_required, sign_in
+from ..web.recent_auth import is_recent, reauth_required_response
 from . import bp
 from .body import InvalidApiRequest, json_object
 from .errors import error_response, invalid_request
@@ -196,6 +197,8 @@ def end_session(sid: str):
         )
     if found is None:
         return error_response(404, "not_found", _("There is no active session with this id."))
+    if found != g.user.session_id and not is_recent(g.user):  # RFC 9470 step-up challenge
+        return reauth_required_response()
     session_store.end_sessions([found], authority=authority, reason="revoked")
     events.record(
         EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id, session_id=found

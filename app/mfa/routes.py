@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -23,16 +24,28 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..accounts import events
 from ..accounts.events import EventKind
+from ..accounts.passwords import get_passwords
 from ..db.models import User
 from ..extensions import db
+from ..sessions import store as session_store
 from ..sessions.authority import get_authority
-from ..web.authn import anonymous_only, login_required, set_grant_cookies, sign_in
+from ..sessions.store import RefreshRefused
+from ..web.authn import (
+    anonymous_only,
+    login_required,
+    set_final_token_cookies,
+    set_grant_cookies,
+    sign_in,
+)
 from ..web.forms import PostButtonForm
+from ..web.recent_auth import recent_auth_required
 from ..web.safe_next import safe_next
+from ..web.throttle import password_change_per_user
 from . import flows, totp
 from .challenges import Purpose, open_step, peek_step, take_step
-from .forms import CodeForm, PasskeyNameForm, TotpSetupForm
+from .forms import CodeForm, PasskeyNameForm, ReauthForm, TotpSetupForm
 from .throttle import (
     SESSION_KEY,
     passkey_sign_in_per_address,
@@ -219,7 +232,7 @@ def security():
 
 
 @bp.post("/account/security/passkeys/options")
-@login_required
+@recent_auth_required
 def add_passkey_options():
     try:
         options = registration_options(
@@ -231,7 +244,7 @@ def add_passkey_options():
 
 
 @bp.post("/account/security/passkeys")
-@login_required
+@recent_auth_required
 def add_passkey():
     body = _json_body()
     try:
@@ -247,7 +260,7 @@ def add_passkey():
 
 
 @bp.post("/account/security/passkeys/<int:passkey_id>/rename")
-@login_required
+@recent_auth_required
 def rename_passkey(passkey_id: int):
     form = PasskeyNameForm()
     if not form.validate_on_submit():
@@ -264,7 +277,7 @@ def rename_passkey(passkey_id: int):
 
 
 @bp.post("/account/security/passkeys/<int:passkey_id>/remove")
-@login_required
+@recent_auth_required
 def remove_passkey(passkey_id: int):
     if not PostButtonForm().validate_on_submit():  # pragma: no cover - CSRFProtect runs first
         abort(400)
@@ -275,7 +288,7 @@ def remove_passkey(passkey_id: int):
 
 
 @bp.route("/account/security/app", methods=["GET", "POST"])
-@login_required
+@recent_auth_required
 def totp_setup():
     form = TotpSetupForm()
     secret = flows.pending_totp_secret(g.user.user_id)
@@ -304,7 +317,7 @@ def totp_setup():
 
 
 @bp.post("/account/security/app/off")
-@login_required
+@recent_auth_required
 def totp_disable():
     if flows.disable_totp(g.user.user_id, g.user.session_id):
         flash(_("The authenticator app is off."), "success")
@@ -312,7 +325,7 @@ def totp_disable():
 
 
 @bp.post("/account/security/recovery-codes")
-@login_required
+@recent_auth_required
 def recovery_codes():
     if not flows.factors(g.user.user_id).second_step:
         flash(_("Turn on the authenticator app or add a passkey first."), "error")
@@ -325,3 +338,88 @@ def _show_recovery_codes(codes: list[str]) -> Response:
     response = Response(render_template("mfa/recovery_codes.html", codes=codes))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# Re-authentication (recent sign-in) ---------------------------------------------------------
+
+
+def _reauthenticated(amr: tuple[str, ...], target: str, *, json: bool = False) -> Response:
+    """Renew this session's tokens with a new auth_time; never a new session."""
+    authority = get_authority()
+    try:
+        grant = session_store.reauthenticate(g.user.session_id, amr, authority=authority)
+    except RefreshRefused:
+        set_final_token_cookies(None)
+        return jsonify(redirect=url_for("auth.login")) if json else redirect(url_for("auth.login"))
+    events.record(
+        EventKind.REAUTHENTICATED,
+        authority=authority,
+        user_id=g.user.user_id,
+        session_id=g.user.session_id,
+    )
+    if "Authorization" not in request.headers:
+        set_final_token_cookies(grant)
+    return jsonify(redirect=target) if json else redirect(target)
+
+
+@bp.route("/auth/reauth", methods=["GET", "POST"])
+@login_required
+@password_change_per_user
+def reauth():
+    """Confirm it is you (password, passkey or code), then back to where you were."""
+    form = ReauthForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    target = safe_next(form.next.data, url_for("account.index"))
+    factors = flows.factors(g.user.user_id)
+    if form.validate_on_submit():
+        if form.password.data:
+            user = db.session.get(User, g.user.user_id)
+            if user is not None and get_passwords().verify(user.password_hash, form.password.data):
+                return _reauthenticated(flows.AMR_PASSWORD, target)
+            g.wrong_current_password = True  # counted by the throttle
+            form.password.errors.append(_("That password is not correct."))
+        elif form.code.data and factors.second_step:
+            if flows.check_code(g.user.user_id, form.code.data, g.user.session_id):
+                return _reauthenticated(("otp",), target)
+            g.wrong_current_password = True
+            form.code.errors.append(_("That code is not right, or it was used already."))
+        else:
+            form.password.errors.append(_("Enter your password."))
+    return render_template(
+        "mfa/reauth.html",
+        form=form,
+        codes_possible=factors.second_step,
+        has_passkeys=bool(factors.passkeys) and relying_party() is not None,
+        max_minutes=int(current_app.config["RECENT_AUTH_MAX_AGE"]) // 60,
+    )
+
+
+@bp.post("/auth/reauth/passkey/options")
+@login_required
+def reauth_passkey_options():
+    try:
+        options = authentication_options(
+            Purpose.PASSKEY_VERIFY,
+            user_id=g.user.user_id,
+            passkeys=flows.passkeys_of(g.user.user_id),
+        )
+    except PasskeyError as error:
+        return _json_error(400, "passkey_error", error.message)
+    return jsonify(options)
+
+
+@bp.post("/auth/reauth/passkey")
+@login_required
+def reauth_passkey():
+    body = _json_body()
+    try:
+        used = verify_authentication(
+            body.get("handle"), body.get("credential"), Purpose.PASSKEY_VERIFY
+        )
+    except PasskeyError as error:
+        return _json_error(400, "passkey_error", error.message)
+    flows.record_passkey_use(used)
+    next_url = body.get("next") if isinstance(body.get("next"), str) else None
+    target = safe_next(next_url, url_for("account.index"))
+    return _reauthenticated((flows.passkey_method(used),), target, json=True)

@@ -60,6 +60,7 @@ class Grant:
 
 DEFAULT_AMR = ("pwd",)
 
+
 def start_session(
     user: User,
     *,
