@@ -134,10 +134,17 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: LiveServer) -> None:
 
 
 @contextmanager
-def live_server(workdir: Path, overrides: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
-    """Serve the site from a subprocess until the block ends; its output goes to a log file."""
+def live_server(
+    workdir: Path, overrides: Mapping[str, str] | None = None, *, host: str = "127.0.0.1"
+) -> Iterator[LiveServer]:
+    """Serve the site from a subprocess until the block ends; its output goes to a log file.
+
+    ``host`` is the name the browser uses (``localhost`` for passkeys: WebAuthn needs a
+    secure context, which plain HTTP has only on localhost); the relying party follows it.
+    """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
+    passkeys = {"FLASK_WEBAUTHN_RP_ID": host, "FLASK_WEBAUTHN_ORIGIN": url}
     server = LiveServer(url=url, log_path=workdir / "server.log")
     log: IO[bytes] = open(server.log_path, "wb")  # noqa: SIM115 (the server process owns it)
     try:
@@ -156,7 +163,7 @@ def live_server(workdir: Path, overrides: Mapping[str, str] | None = None) -> It
                 str(port),
             ],
             cwd=ROOT,
-            env=server_env(workdir / "site.sqlite3", overrides),
+            env=server_env(workdir / "site.sqlite3", {**passkeys, **(overrides or {})}),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

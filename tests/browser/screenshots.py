@@ -47,7 +47,11 @@ DEVICES = (
     ),
 )
 ANONYMOUS_PAGES = (("landing", "/"), ("login", "/auth/login"))
-SIGNED_IN_PAGES = (("account", "/account"), ("sessions", "/account/sessions"))
+SIGNED_IN_PAGES = (
+    ("account", "/account"),
+    ("sessions", "/account/sessions"),
+    ("security", "/account/security"),
+)
 
 
 def sign_in(page, *, first: bool) -> None:
