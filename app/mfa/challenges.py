@@ -12,9 +12,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from ..db.models import utc
 from ..extensions import db
@@ -23,6 +24,11 @@ from .models import MfaChallenge
 
 HANDLE_BYTES = 32
 MAX_HANDLE_LENGTH = 128
+
+
+def _execute(statement: Any) -> CursorResult:
+    """Run a write statement in the request's transaction; its result tells ``rowcount``."""
+    return cast(CursorResult, db.session.execute(statement))
 
 
 class Purpose(str, Enum):
@@ -58,7 +64,7 @@ def open_step(
     """Store a new step and return its handle (for the client to send back)."""
     now = get_authority().now()
     handle = secrets.token_urlsafe(HANDLE_BYTES)
-    db.session.execute(delete(MfaChallenge).where(MfaChallenge.expires_at <= utc(now)))
+    _execute(delete(MfaChallenge).where(MfaChallenge.expires_at <= utc(now)))
     db.session.add(
         MfaChallenge(
             id=_key(handle),
@@ -97,8 +103,6 @@ def take_step(handle: str | None, purpose: Purpose) -> Step | None:
     step = peek_step(handle, purpose)
     if step is None:
         return None
-    deleted = db.session.execute(
-        delete(MfaChallenge).where(MfaChallenge.id == _key(handle or ""))
-    ).rowcount
+    deleted = _execute(delete(MfaChallenge).where(MfaChallenge.id == _key(handle or ""))).rowcount
     db.session.commit()
     return step if deleted == 1 else None

@@ -5,8 +5,9 @@ security event; the views only translate requests into these calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from ..accounts import events
 from ..accounts.events import EventKind
@@ -23,6 +24,11 @@ PASSKEY_NAME_MAX = 64
 # RFC 8176 method references of each way in.
 AMR_PASSWORD = ("pwd",)
 AMR_PASSWORD_AND_CODE = ("pwd", "otp", "mfa")
+
+
+def _execute(statement: Any) -> CursorResult:
+    """Run a write statement in the request's transaction; its result tells ``rowcount``."""
+    return cast(CursorResult, db.session.execute(statement))
 
 
 def passkey_method(used: UsedPasskey) -> str:
@@ -78,7 +84,7 @@ def _confirmed_totp(user_id: int) -> TotpAuthenticator | None:
 
 
 def recovery_codes_left(user_id: int) -> int:
-    return db.session.scalar(
+    return db.session.scalar(  # type: ignore[return-value]
         select(func.count())
         .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
@@ -129,7 +135,7 @@ def add_passkey(user_id: int, new: NewPasskey, name: str, session_id: str | None
 
 
 def rename_passkey(user_id: int, passkey_id: int, name: str, session_id: str | None) -> bool:
-    changed = db.session.execute(
+    changed = _execute(
         update(Passkey)
         .where(Passkey.id == passkey_id, Passkey.user_id == user_id)
         .values(name=name)
@@ -142,7 +148,7 @@ def rename_passkey(user_id: int, passkey_id: int, name: str, session_id: str | N
 
 
 def remove_passkey(user_id: int, passkey_id: int, session_id: str | None) -> bool:
-    removed = db.session.execute(
+    removed = _execute(
         delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user_id)
     ).rowcount
     if not removed:
@@ -155,7 +161,7 @@ def remove_passkey(user_id: int, passkey_id: int, session_id: str | None) -> boo
 
 def record_passkey_use(used: UsedPasskey) -> None:
     """Store what the authenticator reported (counter, backup state) and when."""
-    db.session.execute(
+    _execute(
         update(Passkey)
         .where(Passkey.id == used.passkey.id)
         .values(
@@ -175,7 +181,7 @@ def begin_totp_setup(user_id: int) -> str:
     if _confirmed_totp(user_id) is not None:
         raise TotpAlreadyOn()
     secret = totp.new_secret()
-    db.session.execute(delete(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id))
+    _execute(delete(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id))
     db.session.add(
         TotpAuthenticator(
             user_id=user_id,
@@ -203,7 +209,7 @@ def _accept_code(row: TotpAuthenticator, code: str) -> bool:
     step = totp.matching_step(secret, code, _now(), row.last_used_step)
     if step is None:
         return False
-    claimed = db.session.execute(
+    claimed = _execute(
         update(TotpAuthenticator)
         .where(
             TotpAuthenticator.user_id == row.user_id,
@@ -242,7 +248,7 @@ def confirm_totp(user_id: int, code: str, session_id: str | None) -> TotpConfirm
 
 
 def disable_totp(user_id: int, session_id: str | None) -> bool:
-    removed = db.session.execute(
+    removed = _execute(
         delete(TotpAuthenticator).where(
             TotpAuthenticator.user_id == user_id, TotpAuthenticator.confirmed_at.is_not(None)
         )
@@ -261,7 +267,7 @@ def disable_totp(user_id: int, session_id: str | None) -> bool:
 def _replace_recovery_codes(user_id: int) -> list[str]:
     codes = recovery.new_codes()
     now = utc(_now())
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    _execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     db.session.add_all(
         RecoveryCode(user_id=user_id, code_hash=recovery.hash_code(code), created_at=now)
         for code in codes
@@ -273,7 +279,7 @@ def _drop_recovery_codes_without_factor(user_id: int) -> None:
     """With no app and no passkey left there is no second step, so no codes to recover it."""
     db.session.flush()
     if not needs_second_step(user_id):
-        db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        _execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
 
 
 def generate_recovery_codes(user_id: int, session_id: str | None) -> list[str]:
@@ -298,7 +304,7 @@ def check_code(user_id: int, code: str, session_id: str | None = None) -> str | 
             db.session.commit()
             return "otp"
     elif recovery.looks_like_recovery_code(code):
-        spent = db.session.execute(
+        spent = _execute(
             update(RecoveryCode)
             .where(
                 RecoveryCode.user_id == user_id,

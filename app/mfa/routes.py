@@ -16,6 +16,7 @@ from flask import (
     flash,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts import events
 from ..accounts.events import EventKind
@@ -80,7 +82,7 @@ def _signed_in(
 ) -> Response:
     """Open the session (the only place tokens are issued here) and set its cookies."""
     grant = sign_in(user, persistent=persistent, event=EventKind.LOGIN, amr=amr)
-    response = jsonify(redirect=target) if json else redirect(target)
+    response = jsonify(redirect=target) if json else make_response(redirect(target))
     set_grant_cookies(response, grant, get_authority().now())
     return response
 
@@ -88,7 +90,7 @@ def _signed_in(
 # The second step at sign-in -----------------------------------------------------------------
 
 
-def begin_second_step(user: User, *, persistent: bool, next_url: str) -> Response:
+def begin_second_step(user: User, *, persistent: bool, next_url: str) -> BaseResponse:
     """After the right password: hold the sign-in on the server, ask for the second factor."""
     session[SESSION_KEY] = open_step(
         Purpose.SECOND_STEP, user_id=user.id, persistent=persistent, context=next_url
@@ -100,7 +102,7 @@ def _pending_step():
     return peek_step(session.get(SESSION_KEY), Purpose.SECOND_STEP)
 
 
-def _step_expired() -> Response:
+def _step_expired() -> BaseResponse:
     session.pop(SESSION_KEY, None)
     flash(_("The sign-in took too long. Please log in again."), "error")
     return redirect(url_for("auth.login"))
@@ -343,7 +345,7 @@ def _show_recovery_codes(codes: list[str]) -> Response:
 # Re-authentication (recent sign-in) ---------------------------------------------------------
 
 
-def _reauthenticated(amr: tuple[str, ...], target: str, *, json: bool = False) -> Response:
+def _reauthenticated(amr: tuple[str, ...], target: str, *, json: bool = False) -> BaseResponse:
     """Renew this session's tokens with a new auth_time; never a new session."""
     authority = get_authority()
     try:
