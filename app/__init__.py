@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
+    from .mfa import cli as mfa_cli
     from .mfa import crypto as mfa_crypto
     from .sessions import authority, revocation
     from .web import authn, errors, headers, i18n, proxy, throttle
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     proxy.init_app(app)
     cli.init_app(app)
+    mfa_cli.init_app(app)
 
     from .account import bp as account_bp
     from .api import bp as api_bp
