@@ -34,7 +34,7 @@ class TotpSetupForm(FlaskForm):
 
 class PasskeyNameForm(FlaskForm):
     name = StringField(
-        _l("Name"),
+        _l("Name for the new passkey"),
         validators=[
             DataRequired(_l("Give the passkey a name.")),
             Length(max=PASSKEY_NAME_MAX, message=_l("Use at most %(max)d characters.")),

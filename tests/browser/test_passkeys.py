@@ -67,7 +67,7 @@ def without_autofill(page) -> None:
 
 def add_passkey(page, name: str) -> None:
     page.goto("/account/security")
-    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Name for the new passkey").fill(name)
     page.get_by_role("button", name="Add a passkey").click()
     expect(page).to_have_url(SECURITY_URL)
     expect(page.locator("table.passkeys input[name=name]")).to_have_value(name)
