@@ -33,6 +33,8 @@ from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
+from ..mfa.flows import needs_second_step
+from ..mfa.routes import begin_second_step
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
@@ -195,11 +197,15 @@ def reset_password(token: str):
         # One transaction: the token is spent, the password changed and the sessions ended.
         session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
         db.session.commit()
-        grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
         flash(
             _("Your password has been changed. Every other session has been signed out."),
             "success",
         )
+        if needs_second_step(user.id):  # a mailbox alone never passes the second factor
+            return _private(
+                begin_second_step(user, persistent=False, next_url=url_for("account.index"))
+            )
+        grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
         response = redirect(url_for("account.index"))
         set_grant_cookies(response, grant, authority.now())
         return _private(response)

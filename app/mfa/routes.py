@@ -289,19 +289,27 @@ def remove_passkey(passkey_id: int):
     return redirect(url_for("mfa.security"))
 
 
+@bp.post("/account/security/app/new")
+@recent_auth_required
+def totp_begin():
+    """A new key for the app (it replaces any earlier one that was never confirmed)."""
+    try:
+        flows.begin_totp_setup(g.user.user_id)
+    except flows.TotpAlreadyOn:
+        flash(_("The authenticator app is already on."), "info")
+        return redirect(url_for("mfa.security"))
+    return redirect(url_for("mfa.totp_setup"))
+
+
 @bp.route("/account/security/app", methods=["GET", "POST"])
 @recent_auth_required
 def totp_setup():
+    """Show the waiting key (QR code and text) and take the first code to turn it on."""
     form = TotpSetupForm()
     secret = flows.pending_totp_secret(g.user.user_id)
-    if request.method == "GET" or secret is None:
-        try:
-            secret = flows.begin_totp_setup(g.user.user_id)
-        except flows.TotpAlreadyOn:
-            flash(_("The authenticator app is already on."), "info")
-            return redirect(url_for("mfa.security"))
-        form = TotpSetupForm(formdata=None)
-    elif form.validate_on_submit():
+    if secret is None:
+        return redirect(url_for("mfa.security"))
+    if form.validate_on_submit():
         confirmed = flows.confirm_totp(g.user.user_id, form.code.data, g.user.session_id)
         if confirmed is not None:
             flash(_("The authenticator app is on."), "success")

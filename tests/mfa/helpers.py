@@ -17,10 +17,21 @@ def totp_code(secret: str, now: float) -> str:
     return pyotp.TOTP(secret).at(now)
 
 
+def start_set_up(client):
+    """Press "Set up the authenticator app"; returns the page with the new key."""
+    security = client.get("/account/security")
+    started = client.post(
+        "/account/security/app/new", data={"csrf_token": csrf_token(security.text)}
+    )
+    assert started.status_code == 302, started.text
+    page = client.get(started.headers["Location"])
+    assert page.status_code == 200
+    return page
+
+
 def set_up_app(client, clock) -> tuple[str, list[str]]:
     """Turn the authenticator app on for the signed-in client; returns (key, recovery codes)."""
-    page = client.get("/account/security/app")
-    assert page.status_code == 200
+    page = start_set_up(client)
     secret = KEY_RE.search(page.text).group(1).replace(" ", "")
     done = client.post(
         "/account/security/app",

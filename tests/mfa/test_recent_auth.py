@@ -70,6 +70,7 @@ def test_security_changes_need_a_recent_sign_in(client, auth, clock):
     for path in (
         "/account/security/recovery-codes",
         "/account/security/app/off",
+        "/account/security/app/new",
         "/account/security/passkeys/1/remove",
     ):
         response = client.post(path, data={"csrf_token": token})

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mfa.models import TotpAuthenticator
 from tests.helpers import csrf_token
-from tests.mfa.helpers import post_code, set_up_app, totp_code
+from tests.mfa.helpers import KEY_RE, post_code, set_up_app, start_set_up, totp_code
 
 
 def test_set_up_then_sign_in_with_a_code(app, client, auth, clock):
@@ -58,9 +58,7 @@ def test_a_code_is_accepted_once_within_its_window(app, client, auth, clock):
 
 def test_the_set_up_code_cannot_sign_in_again(app, client, auth, clock):
     auth.register()
-    page = client.get("/account/security/app")
-    from tests.mfa.helpers import KEY_RE
-
+    page = start_set_up(client)
     secret = KEY_RE.search(page.text).group(1).replace(" ", "")
     code = totp_code(secret, clock.now)
     client.post("/account/security/app", data={"csrf_token": csrf_token(page.text), "code": code})
@@ -71,7 +69,7 @@ def test_the_set_up_code_cannot_sign_in_again(app, client, auth, clock):
 
 def test_a_wrong_first_code_leaves_the_app_off(app, client, auth, clock):
     auth.register()
-    page = client.get("/account/security/app")
+    page = start_set_up(client)
     response = client.post(
         "/account/security/app", data={"csrf_token": csrf_token(page.text), "code": "000000"}
     )
@@ -121,3 +119,18 @@ def test_turning_the_app_off_removes_the_second_step(app, client, auth, clock):
     assert "New recovery codes generated" in activity
     auth.logout()
     assert auth.login().headers["Location"].endswith("/account")
+
+
+def test_a_reload_shows_the_same_key_and_a_new_set_up_replaces_it(app, client, auth, clock):
+    auth.register()
+    first = KEY_RE.search(start_set_up(client).text).group(1)
+    assert KEY_RE.search(client.get("/account/security/app").text).group(1) == first
+    assert KEY_RE.search(start_set_up(client).text).group(1) != first
+
+
+def test_the_set_up_page_without_a_waiting_key_goes_back(client, auth):
+    auth.register()
+    response = client.get("/account/security/app")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/account/security"
+    )
