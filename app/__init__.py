@@ -27,7 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .mfa import cli as mfa_cli
     from .mfa import crypto as mfa_crypto
     from .sessions import authority, revocation
-    from .web import authn, errors, headers, i18n, proxy, throttle
+    from .web import authn, errors, headers, i18n, proxy, signed_out, throttle
 
     load_config(app, test_config)
     logs.init_app(app)
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all
     authn.init_app(app)
+    signed_out.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     proxy.init_app(app)

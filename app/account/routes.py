@@ -42,10 +42,10 @@ from .forms import ChangePasswordForm
 EVENT_LABELS = {
     EventKind.REGISTER.value: _l("Account created"),
     EventKind.LOGIN.value: _l("Signed in"),
-    EventKind.LOGIN_FAILED.value: _l("Failed sign-in attempt"),
-    EventKind.LOGOUT.value: _l("Signed out"),
-    EventKind.SESSION_REVOKED.value: _l("Session revoked"),
-    EventKind.SESSIONS_SIGNED_OUT.value: _l("Other sessions signed out"),
+    EventKind.LOGIN_FAILED.value: _l("Sign-in failed: wrong password"),
+    EventKind.LOGOUT.value: _l("Logged out"),
+    EventKind.SESSION_REVOKED.value: _l("A device was signed out from this account"),
+    EventKind.SESSIONS_SIGNED_OUT.value: _l("All other devices were signed out"),
     EventKind.PASSWORD_CHANGED.value: _l("Password changed"),
     EventKind.PASSWORD_RESET_REQUESTED.value: _l("Password reset link requested"),
     EventKind.EMAIL_CONFIRMED.value: _l("Email address confirmed"),
@@ -143,21 +143,44 @@ def sessions():
     return render_template("account/sessions.html", sessions=listed, form=PostButtonForm())
 
 
-@bp.post("/sessions/<sid>/revoke")
-@login_required
-def revoke_session(sid: str):
-    """End one of the person's own sessions; anyone else's id is 404 and changes nothing."""
-    owned = db.session.scalar(
-        select(LoginSession.id).where(
+def _own_session(sid: str) -> LoginSession:
+    """One of the person's own open sessions; anyone else's id is 404 and changes nothing."""
+    row = db.session.scalar(
+        select(LoginSession).where(
             LoginSession.id == sid,
             LoginSession.user_id == g.user.user_id,
             LoginSession.revoked_at.is_(None),
         )
     )
-    if owned is None:
+    if row is None:
         abort(404)
+    return row
+
+
+@bp.get("/sessions/<sid>/confirm")
+@login_required
+def confirm_revoke(sid: str):
+    """The confirmation step before signing a device out (a page: it works without scripts)."""
+    row = _own_session(sid)
+    if row.id == g.user.session_id:
+        return redirect(url_for("account.sessions"))
+    shown = {
+        "id": row.id,
+        "device": describe(row.user_agent),
+        "ip": row.ip,
+        "last_seen_at": row.last_seen_at,
+    }
+    return render_template("account/confirm_revoke.html", session=shown, form=PostButtonForm())
+
+
+@bp.post("/sessions/<sid>/revoke")
+@login_required
+def revoke_session(sid: str):
+    """End one of the person's own sessions; anyone else's id is 404 and changes nothing."""
+    row = _own_session(sid)
     if sid != g.user.session_id and not is_recent(g.user):  # signing out oneself is always fine
         return reauth_required_response()
+    device = describe(row.user_agent)
     authority = get_authority()
     session_store.end_sessions([sid], authority=authority, reason="revoked")
     events.record(
@@ -167,8 +190,25 @@ def revoke_session(sid: str):
         set_final_token_cookies(None)
         flash(_("You have been signed out."), "info")
         return redirect(url_for("auth.login"))
-    flash(_("That session has been signed out."), "success")
+    flash(_("%(device)s has been signed out.", device=device.name), "success")
     return redirect(url_for("account.sessions"))
+
+
+@bp.get("/sessions/revoke-others/confirm")
+@login_required
+def confirm_revoke_others():
+    others = sum(
+        1
+        for row in db.session.scalars(
+            session_store.active_sessions(g.user.user_id, authority=get_authority())
+        )
+        if row.id != g.user.session_id
+    )
+    if not others:
+        return redirect(url_for("account.sessions"))
+    return render_template(
+        "account/confirm_revoke_others.html", others=others, form=PostButtonForm()
+    )
 
 
 @bp.post("/sessions/revoke-others")
@@ -186,7 +226,7 @@ def revoke_other_sessions():
     )
     flash(
         ngettext(
-            "Signed out of %(num)d other session.", "Signed out of %(num)d other sessions.", ended
+            "Signed out of %(num)d other device.", "Signed out of %(num)d other devices.", ended
         ),
         "success",
     )
@@ -228,5 +268,5 @@ def _change_password(user: User, new_password: str):
     if not renew_current_session():  # this session ended meanwhile: log in with the new one
         flash(_("Your password has been changed. Please log in again."), "success")
         return redirect(url_for("auth.login"))
-    flash(_("Your password has been changed. Every other session has been signed out."), "success")
+    flash(_("Your password has been changed. Every other device has been signed out."), "success")
     return redirect(url_for("account.index"))

@@ -198,7 +198,7 @@ def reset_password(token: str):
         session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
         db.session.commit()
         flash(
-            _("Your password has been changed. Every other session has been signed out."),
+            _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
         if needs_second_step(user.id):  # a mailbox alone never passes the second factor

@@ -70,28 +70,28 @@ def register():
 def _registered(user: User):
     """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
     required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
-    if required:
-        flash(
-            _(
-                "Your account is ready. Open the link in the email to confirm your address, "
-                "then log in."
-            ),
-            "success",
-        )
-    else:
-        flash(_("Welcome! Your account is ready."), "success")
     try:
         send_confirmation(user)
     except mail.MailError:
         flash(
             _(
-                "We could not send the confirmation email just now. "
-                "You can ask for it again in a few minutes."
+                "Your account is ready. We could not send the confirmation email just now; "
+                "you can ask for it again in a few minutes."
             ),
             "error",
         )
-    else:
-        flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
+    else:  # one message; the account page's banner then asks for the confirmation
+        if required:
+            flash(
+                _(
+                    "Your account is ready. Open the link we sent to %(email)s to confirm "
+                    "your address, then log in.",
+                    email=user.email,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Welcome! Your account is ready."), "success")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, render_template
+from flask import Response, redirect, render_template, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.engine import ping
@@ -17,6 +17,12 @@ log = logging.getLogger("gatehouse.health")
 @bp.get("/")
 def index():
     return render_template("index.html")
+
+
+@bp.get("/.well-known/change-password")
+def change_password_well_known():
+    """Where password managers send a person to change a password (W3C "well-known URL")."""
+    return redirect(url_for("account.password"), code=302)
 
 
 @bp.get("/healthz")

@@ -61,11 +61,15 @@ def missing_browser_reason() -> str | None:
 def skip_or_fail_without_browser(environ: Mapping[str, str] = os.environ) -> None:
     """Skip the calling test when no browser can run, saying why; under ``REQUIRE_BROWSER=1``
     (CI, where Chromium is installed first) fail instead, so the tests can never vanish quietly."""
+    reason = missing_browser_reason()
+    if reason is not None:
+        fail_or_skip(reason, environ)
+
+
+def fail_or_skip(reason: str, environ: Mapping[str, str] = os.environ) -> None:
+    """Skip the calling test saying why, or fail under ``REQUIRE_BROWSER=1``."""
     import pytest
 
-    reason = missing_browser_reason()
-    if reason is None:
-        return
     if environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     pytest.skip(f"browser tests skipped: {reason}")

@@ -87,7 +87,7 @@ def test_add_a_passkey_then_sign_in_with_the_button(page):
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page).to_have_url(ACCOUNT_URL)
     page.goto("/account/sessions")
-    expect(page.locator("tr.current td.method")).to_have_text("Passkey")
+    expect(page.locator("li.current dd.method")).to_have_text("Passkey")
     page.goto("/account/security")
     expect(page.locator("table.passkeys tbody tr td").nth(2)).not_to_have_text("Never")
 
@@ -112,7 +112,7 @@ def test_sign_in_with_autofill(page):
     page.reload()  # the page's own autofill request, answered by the authenticator
     expect(page).to_have_url(ACCOUNT_URL, timeout=15_000)
     page.goto("/account/sessions")
-    expect(page.locator("tr.current td.method")).to_have_text("Passkey")
+    expect(page.locator("li.current dd.method")).to_have_text("Passkey")
 
 
 def test_a_password_sign_in_then_needs_the_passkey(page):
@@ -131,7 +131,7 @@ def test_a_password_sign_in_then_needs_the_passkey(page):
     page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(ACCOUNT_URL)
     page.goto("/account/sessions")
-    expect(page.locator("tr.current td.method")).to_have_text("Password + passkey")
+    expect(page.locator("li.current dd.method")).to_have_text("Password + passkey")
 
 
 def live_password() -> str:

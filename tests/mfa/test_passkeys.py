@@ -100,7 +100,7 @@ def test_sign_in_with_a_passkey_alone(app, client, auth, key):
     with app.app_context():
         row = db.session.scalar(select(Passkey))
         assert row.sign_count == 1 and row.last_used_at is not None
-    assert '<td class="method">Passkey</td>' in browser.get("/account/sessions").text
+    assert '<dd class="method">Passkey</dd>' in browser.get("/account/sessions").text
 
 
 def test_a_challenge_is_single_use(app, client, auth, key):
