@@ -19,14 +19,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     from . import cli, logs
-    from .accounts import passwords
+    from .accounts import operations, passwords
     from .config import load_config
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
     from .mfa import cli as mfa_cli
     from .mfa import crypto as mfa_crypto
-    from .sessions import authority, revocation
+    from .sessions import authority, revocation, store
     from .web import authn, errors, headers, i18n, proxy, signed_out, throttle
 
     load_config(app, test_config)
@@ -34,7 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     authority.init_app(app)
     revocation.init_app(app)
+    store.init_app(app)
     passwords.init_app(app)
+    operations.init_app(app)
     mfa_crypto.init_app(app)
     mail.init_app(app)
     i18n.init_app(app)

@@ -27,13 +27,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_AGE_SHORT": 86_400,
     "REFRESH_REUSE_GRACE": 10,
     "REFRESH_TOKEN_ROTATION": True,
+    "ACTIVITY_RETENTION": 31_536_000,  # 365 days: ended sessions' events are kept this long
     "JWT_ALGORITHM": "HS256",
     "JWT_ISSUER": "gatehouse",
     "JWT_LEEWAY": 0,
     "JWT_KEYS": None,  # {kid: secret or PEM}; generated into the instance folder when unset
     "JWT_ACTIVE_KID": None,
     "VERIFIED_TOKEN_CACHE_SIZE": 4096,
-    # Revocation list (sessions signed out within the last ACCESS_TOKEN_TTL seconds)
+    # Revocation list (revoked sessions, each until its newest access token has expired)
     "REVOCATION_STORE_URI": None,  # None: in process memory; "redis://127.0.0.1:6379/0"
     "REVOCATION_KEY_PREFIX": "gatehouse:revoked:",
     "REVOCATION_MAX_ENTRIES": 100_000,

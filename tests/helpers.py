@@ -147,3 +147,34 @@ def request_with(
     if refresh is not None:
         fresh.set_cookie("refresh_token", refresh)
     return fresh.open(path, method=method, headers=headers or {})
+
+
+def live_refresh_tokens(app) -> int:
+    """How many refresh tokens can still be refreshed: one per open session at most."""
+    from app.db.models import LoginSession
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(
+            db.select(db.func.count())
+            .select_from(LoginSession)
+            .where(LoginSession.revoked_at.is_(None), LoginSession.current_hash.is_not(None))
+        )
+
+
+def session_holding(app, token: str):
+    """The session row whose current or previous refresh token is ``token`` (None if none)."""
+    from app.db.models import LoginSession
+    from app.extensions import db
+    from app.sessions.tokens import hash_token
+
+    digest = hash_token(token)
+    with app.app_context():
+        found = db.session.scalar(
+            db.select(LoginSession).where(
+                db.or_(LoginSession.current_hash == digest, LoginSession.previous_hash == digest)
+            )
+        )
+        if found is not None:
+            db.session.expunge(found)
+        return found

@@ -20,16 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
-from ..accounts import events
 from ..accounts.events import EventKind
+from ..accounts.operations import get_account_operations
 from ..accounts.passwords import get_passwords
 from ..db.models import LoginSession, User
 from ..extensions import db
-from ..sessions import store as session_store
-from ..sessions.authority import get_authority
-from ..web.authn import login_required, renew_current_session, set_final_token_cookies
+from ..sessions.store import RevokeReason, get_session_store
+from ..web.authn import expire_tokens, issue_tokens, login_required
 from ..web.forms import PostButtonForm
 from ..web.i18n import request_translations
 from ..web.recent_auth import is_recent, reauth_required_response, recent_auth_required
@@ -123,8 +121,8 @@ def sign_in_method(amr: str) -> str:
 @login_required
 def sessions():
     rows = db.session.scalars(
-        session_store.active_sessions(g.user.user_id, authority=get_authority())
-        .options(undefer(LoginSession.last_seen_at))
+        get_session_store()
+        .active_sessions(g.user.user_id)
         .order_by(LoginSession.created_at.desc())
     )
     listed = [
@@ -181,13 +179,9 @@ def revoke_session(sid: str):
     if sid != g.user.session_id and not is_recent(g.user):  # signing out oneself is always fine
         return reauth_required_response()
     device = describe(row.user_agent)
-    authority = get_authority()
-    session_store.end_sessions([sid], authority=authority, reason="revoked")
-    events.record(
-        EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id, session_id=sid
-    )
+    get_session_store().end_sessions([sid], RevokeReason.REVOKED, event=EventKind.SESSION_REVOKED)
     if sid == g.user.session_id:  # this very device: the same as logging out
-        set_final_token_cookies(None)
+        expire_tokens()
         flash(_("You have been signed out."), "info")
         return redirect(url_for("auth.login"))
     flash(_("%(device)s has been signed out.", device=device.name), "success")
@@ -199,9 +193,7 @@ def revoke_session(sid: str):
 def confirm_revoke_others():
     others = sum(
         1
-        for row in db.session.scalars(
-            session_store.active_sessions(g.user.user_id, authority=get_authority())
-        )
+        for row in db.session.scalars(get_session_store().active_sessions(g.user.user_id))
         if row.id != g.user.session_id
     )
     if not others:
@@ -214,15 +206,11 @@ def confirm_revoke_others():
 @bp.post("/sessions/revoke-others")
 @recent_auth_required
 def revoke_other_sessions():
-    authority = get_authority()
-    ended = session_store.end_user_sessions(
-        g.user.user_id, authority=authority, reason="signed_out", keep_session=g.user.session_id
-    )
-    events.record(
-        EventKind.SESSIONS_SIGNED_OUT,
-        authority=authority,
-        user_id=g.user.user_id,
-        session_id=g.user.session_id,
+    ended = get_session_store().end_user_sessions(
+        g.user.user_id,
+        RevokeReason.SIGNED_OUT,
+        event=EventKind.SESSIONS_SIGNED_OUT,
+        keep_session=g.user.session_id,
     )
     flash(
         ngettext(
@@ -252,21 +240,14 @@ def password():
 
 
 def _change_password(user: User, new_password: str):
-    """Re-hash, end every other session, and give this one fresh tokens."""
-    authority = get_authority()
-    user.password_hash = get_passwords().hash(new_password)
-    db.session.commit()
-    session_store.end_user_sessions(
-        user.id, authority=authority, reason="password_changed", keep_session=g.user.session_id
+    """Re-hash, end every other session and renew this one: one transaction."""
+    grant = get_account_operations().change_password(
+        user, new_password, session_id=g.user.session_id
     )
-    events.record(
-        EventKind.PASSWORD_CHANGED,
-        authority=authority,
-        user_id=user.id,
-        session_id=g.user.session_id,
-    )
-    if not renew_current_session():  # this session ended meanwhile: log in with the new one
+    if grant is None:  # this session ended too: log in with the new password
+        expire_tokens()
         flash(_("Your password has been changed. Please log in again."), "success")
         return redirect(url_for("auth.login"))
+    issue_tokens(grant)
     flash(_("Your password has been changed. Every other device has been signed out."), "success")
     return redirect(url_for("account.index"))

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from flask import has_request_context, request
 
 from ..db.models import SecurityEvent, utc
 from ..extensions import db
 from ..sessions.authority import Authority
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger("gatehouse.events")
 
@@ -54,6 +58,23 @@ def record(
     commit: bool = True,
 ) -> None:
     """Log the event; store it for the user's activity list unless it is a refresh."""
+    SecurityLog(authority.now).add(kind, user_id=user_id, session_id=session_id)
+    if commit:
+        db.session.commit()
+
+
+class SecurityLog:
+    """Records events into the caller's open transaction (it never commits), so an operation
+    and its event are kept or lost together."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+
+    def add(self, kind: EventKind, *, user_id: int | None, session_id: str | None = None) -> None:
+        _add(kind, self.clock(), user_id, session_id)
+
+
+def _add(kind: EventKind, now: float, user_id: int | None, session_id: str | None) -> None:
     ip = request.remote_addr or "" if has_request_context() else ""
     user_agent = request.user_agent.string[:512] if has_request_context() else ""
     log.log(
@@ -70,11 +91,9 @@ def record(
         SecurityEvent(
             user_id=user_id,
             kind=kind.value,
-            created_at=utc(authority.now()),
+            created_at=utc(now),
             session_id=session_id,
             ip=ip[:64],
             user_agent=user_agent,
         )
     )
-    if commit:
-        db.session.commit()

@@ -13,9 +13,7 @@ from datetime import datetime
 
 from flask import Response, g, jsonify
 from flask_babel import gettext as _
-from sqlalchemy.orm import undefer
 
-from ..accounts import events
 from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..accounts.events import EventKind
 from ..auth.forms import normalize_email
@@ -25,9 +23,15 @@ from ..mfa import flows as mfa_flows
 from ..mfa.challenges import Purpose, open_step, peek_step, take_step
 from ..mfa.flows import needs_second_step
 from ..mfa.throttle import second_step_per_account, second_step_per_address
-from ..sessions import store as session_store
 from ..sessions.authority import Authority, get_authority
-from ..sessions.store import Grant, RefreshRefused
+from ..sessions.store import (
+    Grant,
+    PresentedRefresh,
+    RefreshFailure,
+    RefreshRefused,
+    RevokeReason,
+    get_session_store,
+)
 from ..sessions.tokens import TokenType
 from ..web.authn import login_required, sign_in
 from ..web.recent_auth import is_recent, reauth_required_response
@@ -125,8 +129,11 @@ def refresh():
     verified = authority.verify(raw, TokenType.REFRESH, authority.now())
     if not verified.valid:
         return _rejected_grant(_("The refresh token is invalid or has expired."))
+    presented = PresentedRefresh.of(raw, verified)
     try:
-        grant = session_store.refresh(raw, verified.claims, authority=authority)
+        if presented is None:
+            raise RefreshRefused(RefreshFailure.INVALID)
+        grant = get_session_store().refresh(presented)
     except RefreshRefused:
         return _rejected_grant(_("The refresh token is invalid or has expired."))
     return _token_response(grant, authority)
@@ -139,15 +146,10 @@ def logout():
     raw = json_object("refresh_token")["refresh_token"]
     authority = get_authority()
     verified = authority.verify(raw, TokenType.REFRESH, authority.now())
-    if verified.authentic:  # ours, valid or merely expired
-        sid = verified.claims["sid"]
-        if session_store.end_sessions([sid], authority=authority):
-            events.record(
-                EventKind.LOGOUT,
-                authority=authority,
-                user_id=int(verified.claims["sub"]),
-                session_id=sid,
-            )
+    if verified.authentic and verified.claims is not None:  # ours, valid or merely expired
+        get_session_store().end_sessions(
+            [verified.claims["sid"]], RevokeReason.LOGOUT, event=EventKind.LOGOUT
+        )
     return Response(status=204)
 
 
@@ -164,8 +166,8 @@ def me():
 @login_required
 def sessions():
     query = (
-        session_store.active_sessions(g.user.user_id, authority=get_authority())
-        .options(undefer(LoginSession.last_seen_at))
+        get_session_store()
+        .active_sessions(g.user.user_id)
         .order_by(LoginSession.created_at.desc(), LoginSession.id)
     )
     return jsonify(
@@ -187,11 +189,11 @@ def sessions():
 @login_required
 def end_session(sid: str):
     """End one of the caller's own sessions; anyone else's is answered as if it did not exist."""
-    authority = get_authority()
+    store = get_session_store()
     found = None
     if SESSION_ID.fullmatch(sid):
         found = db.session.scalar(
-            session_store.active_sessions(g.user.user_id, authority=authority)
+            store.active_sessions(g.user.user_id)
             .where(LoginSession.id == sid)
             .with_only_columns(LoginSession.id)
         )
@@ -199,10 +201,7 @@ def end_session(sid: str):
         return error_response(404, "not_found", _("There is no active session with this id."))
     if found != g.user.session_id and not is_recent(g.user):  # RFC 9470 step-up challenge
         return reauth_required_response()
-    session_store.end_sessions([found], authority=authority, reason="revoked")
-    events.record(
-        EventKind.SESSION_REVOKED, authority=authority, user_id=g.user.user_id, session_id=found
-    )
+    store.end_sessions([found], RevokeReason.REVOKED, event=EventKind.SESSION_REVOKED)
     return Response(status=204)
 
 

@@ -29,15 +29,14 @@ from ..accounts import events
 from ..accounts import links as email_tokens
 from ..accounts.events import EventKind
 from ..accounts.links import Purpose
-from ..accounts.passwords import get_passwords
-from ..db.models import User, utc
+from ..accounts.operations import get_account_operations
+from ..db.models import User
 from ..extensions import db
 from ..mail import delivery as mail
-from ..mfa.flows import needs_second_step
 from ..mfa.routes import begin_second_step
-from ..sessions import store as session_store
 from ..sessions.authority import get_authority
-from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
+from ..sessions.store import RefreshRefused, get_session_store
+from ..web.authn import current_refresh, expire_tokens, issue_tokens, no_token_reissue
 from ..web.throttle import limiter, submitted_email
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
@@ -187,47 +186,50 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     form.account_email = owner.email  # the policy refuses a password containing it
     if form.validate_on_submit():
-        user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
-        user = db.session.get(User, user_id) if user_id is not None else None
-        if user is None:
+        # One transaction: the token spent, the password changed, the sessions ended and
+        # this browser signed in.
+        done = get_account_operations().reset_password(
+            token,
+            form.password.data,
+            user_agent=request.user_agent.string,
+            ip=request.remote_addr or "",
+        )
+        if done is None:
             return _dead_link(Purpose.RESET)
-        user.password_hash = get_passwords().hash(form.password.data)
-        if user.email_confirmed_at is None:  # the link reached this mailbox: that confirms it
-            user.email_confirmed_at = utc(authority.now())
-        # One transaction: the token is spent, the password changed and the sessions ended.
-        session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
-        db.session.commit()
+        if done.grant is not None:
+            issue_tokens(done.grant)
         flash(
             _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
-        if needs_second_step(user.id):  # a mailbox alone never passes the second factor
+        if done.grant is None:  # a mailbox alone never passes the second factor
             return _private(
-                begin_second_step(user, persistent=False, next_url=url_for("account.index"))
+                begin_second_step(done.user, persistent=False, next_url=url_for("account.index"))
             )
-        grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
-        response = redirect(url_for("account.index"))
-        set_grant_cookies(response, grant, authority.now())
-        return _private(response)
+        return _private(redirect(url_for("account.index")))
     return _page("auth/reset.html", 200, form=form, token=token)
 
 
 @bp.get("/confirm/<token>")
 def confirm_email(token: str):
-    authority = get_authority()
-    user_id = (
-        email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
+    signed_in = g.user is not None
+    confirmed = (
+        get_account_operations().confirm_email(
+            token,
+            user_id=g.user.user_id if signed_in else None,
+            session_id=g.user.session_id if signed_in else None,
+            refresh=current_refresh(),
+        )
         if _plausible(token)
         else None
     )
-    user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None:
+    if confirmed is None:
         return _dead_link(Purpose.CONFIRM)
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utc(authority.now())
-    events.record(EventKind.EMAIL_CONFIRMED, authority=authority, user_id=user.id, commit=False)
-    db.session.commit()
-    if g.user is not None and g.user.user_id == user.id and renew_current_session():
+    if confirmed.session_ended:
+        expire_tokens()
+    if signed_in and g.user.user_id == confirmed.user.id and not confirmed.session_ended:
+        if confirmed.grant is not None:  # the new access token says "confirmed"
+            issue_tokens(confirmed.grant)
         flash(_("Thank you, your email address is confirmed."), "success")
         return _private(redirect(url_for("account.index")))
     flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
@@ -251,8 +253,12 @@ def resend_confirmation():
     response = redirect(back)
     if user.email_confirmed_at is not None:
         flash(_("Your email address is already confirmed."), "info")
-        if signed_in:
-            renew_current_session()  # the banner goes: the new access token says so
+        presented = current_refresh() if signed_in else None
+        if presented is not None:  # the banner goes: the new access token says so
+            try:
+                issue_tokens(get_session_store().renew(presented))
+            except RefreshRefused:
+                expire_tokens()
         return response
     try:
         send_confirmation(user)

@@ -17,15 +17,9 @@ from ..extensions import db
 from ..mail import delivery as mail
 from ..mfa.flows import needs_second_step
 from ..mfa.routes import begin_second_step
-from ..sessions import store as session_store
 from ..sessions.authority import get_authority
-from ..web.authn import (
-    anonymous_only,
-    expire_token_cookies,
-    no_token_reissue,
-    set_grant_cookies,
-    sign_in,
-)
+from ..sessions.store import RevokeReason, get_session_store
+from ..web.authn import anonymous_only, expire_tokens, issue_tokens, no_token_reissue, sign_in
 from ..web.safe_next import safe_next
 from ..web.throttle import login_per_address, login_per_email, register_per_address
 from . import bp
@@ -37,10 +31,8 @@ INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
-    grant = sign_in(user, persistent=persistent, event=kind)
-    response = redirect(target)
-    set_grant_cookies(response, grant, get_authority().now())
-    return response
+    issue_tokens(sign_in(user, persistent=persistent, event=kind))
+    return redirect(target)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -139,15 +131,9 @@ def login():
 @no_token_reissue
 def logout():
     # CSRFProtect has already checked the form's token; logout never reissues tokens.
-    session_ids = g.tokens.session_ids
-    if session_ids:
-        authority = get_authority()
-        session_store.end_sessions(session_ids, authority=authority)
-        for sid in session_ids:
-            events.record(
-                EventKind.LOGOUT, authority=authority, user_id=g.tokens.user_id, session_id=sid
-            )
-    response = redirect(url_for("auth.login"))
-    expire_token_cookies(response)
+    get_session_store().end_sessions(
+        g.tokens.session_ids, RevokeReason.LOGOUT, event=EventKind.LOGOUT
+    )
+    expire_tokens()
     flash(_("You have been signed out."), "info")
-    return response
+    return redirect(url_for("auth.login"))

@@ -1,7 +1,8 @@
-"""Users, login sessions and refresh tokens (SQLAlchemy 2 typed models).
+"""Users, login sessions, security events and mail-link tokens (SQLAlchemy 2 typed models).
 
-A login session is one sign-in on one device; its refresh tokens form a chain in which each
-token names the one that replaced it. Only SHA-256 hashes of refresh tokens are stored.
+A login session is one sign-in on one device; its row holds its refresh chain (generation,
+current and previous token), so storage per session is constant. Only SHA-256 hashes of
+refresh tokens are stored.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from sqlalchemy import (
     Integer,
     String,
     TypeDecorator,
-    func,
-    select,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 
@@ -59,24 +58,14 @@ class User(db.Model):
     )
 
 
-class RefreshToken(db.Model):
-    __tablename__ = "refresh_tokens"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's jti
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-
-    session: Mapped[LoginSession] = relationship(back_populates="tokens")
-
-    __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
-
-
 class LoginSession(db.Model):
+    """One sign-in on one device, with everything its refresh needs in this one row.
+
+    The row holds the hashes of the session's current refresh token and of the one before it,
+    and the generation ``gen`` that the current token carries as a signed claim: a refresh is
+    one compare-and-set on this row, and a session occupies one row however often it refreshes.
+    """
+
     __tablename__ = "login_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -88,22 +77,23 @@ class LoginSession(db.Model):
     ip: Mapped[str] = mapped_column(String(64), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The refresh chain: generation, current and previous token hashes (SHA-256 hex).
+    gen: Mapped[int] = mapped_column(Integer, default=0)
+    current_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Tokens of a lower generation were issued before the last re-authentication (or password
+    # change): they are refused, without counting as theft.
+    floor_gen: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # current token issued
+    refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # current token's exp
+    # The latest exp of any access token issued to this session: how long a revocation
+    # entry must live, whatever ACCESS_TOKEN_TTL the revoking worker runs with.
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)  # last interactive sign-in
     amr: Mapped[str] = mapped_column(String(64), default="pwd")  # RFC 8176, space-separated
 
-    # Last activity is the newest refresh, so a refresh writes one table, not two.
-    last_seen_at: Mapped[datetime | None] = column_property(
-        select(func.max(RefreshToken.issued_at))
-        .where(RefreshToken.session_id == id)
-        .correlate_except(RefreshToken)
-        .scalar_subquery(),
-        deferred=True,
-    )
-
     user: Mapped[User] = relationship(back_populates="sessions")
-    tokens: Mapped[list[RefreshToken]] = relationship(
-        back_populates="session", passive_deletes=True
-    )
 
 
 class SecurityEvent(db.Model):
@@ -140,8 +130,3 @@ class EmailToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
-
-
-# The strong sign-in tables live with their package; importing them here puts them on the
-# same metadata wherever the models are loaded (the app, init-db, the migrations).
-from ..mfa import models as _mfa_models  # noqa: E402,F401

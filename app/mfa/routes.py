@@ -26,21 +26,12 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..accounts import events
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User
 from ..extensions import db
-from ..sessions import store as session_store
-from ..sessions.authority import get_authority
-from ..sessions.store import RefreshRefused
-from ..web.authn import (
-    anonymous_only,
-    login_required,
-    set_final_token_cookies,
-    set_grant_cookies,
-    sign_in,
-)
+from ..sessions.store import RefreshRefused, get_session_store
+from ..web.authn import anonymous_only, expire_tokens, issue_tokens, login_required, sign_in
 from ..web.forms import PostButtonForm
 from ..web.recent_auth import recent_auth_required
 from ..web.safe_next import safe_next
@@ -81,10 +72,8 @@ def _signed_in(
     user: User, *, persistent: bool, target: str, amr: tuple[str, ...], json: bool = False
 ) -> Response:
     """Open the session (the only place tokens are issued here) and set its cookies."""
-    grant = sign_in(user, persistent=persistent, event=EventKind.LOGIN, amr=amr)
-    response = jsonify(redirect=target) if json else make_response(redirect(target))
-    set_grant_cookies(response, grant, get_authority().now())
-    return response
+    issue_tokens(sign_in(user, persistent=persistent, event=EventKind.LOGIN, amr=amr))
+    return jsonify(redirect=target) if json else make_response(redirect(target))
 
 
 # The second step at sign-in -----------------------------------------------------------------
@@ -355,20 +344,14 @@ def _show_recovery_codes(codes: list[str]) -> Response:
 
 def _reauthenticated(amr: tuple[str, ...], target: str, *, json: bool = False) -> BaseResponse:
     """Renew this session's tokens with a new auth_time; never a new session."""
-    authority = get_authority()
     try:
-        grant = session_store.reauthenticate(g.user.session_id, amr, authority=authority)
+        grant = get_session_store().reauthenticate(
+            g.user.session_id, amr, event=EventKind.REAUTHENTICATED
+        )
     except RefreshRefused:
-        set_final_token_cookies(None)
+        expire_tokens()
         return jsonify(redirect=url_for("auth.login")) if json else redirect(url_for("auth.login"))
-    events.record(
-        EventKind.REAUTHENTICATED,
-        authority=authority,
-        user_id=g.user.user_id,
-        session_id=g.user.session_id,
-    )
-    if "Authorization" not in request.headers:
-        set_final_token_cookies(grant)
+    issue_tokens(grant)  # a Bearer request gets none
     return jsonify(redirect=target) if json else redirect(target)
 
 

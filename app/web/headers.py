@@ -49,15 +49,10 @@ def add_security_headers(response: Response) -> Response:
 
 
 def _private(response: Response) -> bool:
-    """Pages that must never be cached: signed-in views, account pages, errors, new tokens."""
-    if g.get("user") is not None or request.path.startswith("/account"):
-        return True
-    if response.status_code >= 400:
-        return True
-    token_cookies = _token_cookie_prefixes()
-    return any(value.startswith(token_cookies) for value in response.headers.getlist("Set-Cookie"))
-
-
-def _token_cookie_prefixes() -> tuple[str, str]:
-    config = current_app.config
-    return (config["ACCESS_COOKIE_NAME"] + "=", config["REFRESH_COOKIE_NAME"] + "=")
+    """Pages that must never be cached: signed-in views, account pages, errors. (Responses
+    that set token cookies are marked by their one writer, ``app/web/cookies.py``.)"""
+    return (
+        g.get("user") is not None
+        or request.path.startswith("/account")
+        or response.status_code >= 400
+    )
