@@ -79,12 +79,12 @@ def _signed_in(
 # The second step at sign-in -----------------------------------------------------------------
 
 
-def begin_second_step(user: User, *, persistent: bool, next_url: str) -> BaseResponse:
+def begin_second_step(user: User, *, persistent: bool, next_url: str) -> Response:
     """After the right password: hold the sign-in on the server, ask for the second factor."""
     session[SESSION_KEY] = open_step(
         Purpose.SECOND_STEP, user_id=user.id, persistent=persistent, context=next_url
     )
-    return redirect(url_for("mfa.verify"))
+    return make_response(redirect(url_for("mfa.verify")))
 
 
 def _pending_step():
