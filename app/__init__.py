@@ -25,6 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import csrf
     from .mail import delivery as mail
     from .mail import outbox
+    from .mfa import cli as mfa_cli
+    from .mfa import crypto as mfa_crypto
     from .sessions import authority, revocation, store
     from .web import authn, errors, forms, headers, i18n, macros, proxy, signed_out, throttle
 
@@ -36,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     store.init_app(app)
     passwords.init_app(app)
     operations.init_app(app)
+    mfa_crypto.init_app(app)
     mail.init_app(app)
     outbox.init_app(app)
     i18n.init_app(app)
@@ -50,14 +53,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     proxy.init_app(app)
     cli.init_app(app)
     deployment.init_app(app)
+    mfa_cli.init_app(app)
 
     from .account import bp as account_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .mfa.routes import bp as mfa_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(mfa_bp)
     return app

@@ -18,6 +18,7 @@ import jwt
 from flask import Flask
 
 from .instance_files import PRIVATE_FILE, narrow, private_dir
+from .mfa.keys import ensure_encryption_keys, new_encryption_key
 from .sessions.keys import new_kid, new_signing_key
 
 DEFAULTS: dict[str, Any] = {
@@ -115,6 +116,14 @@ DEFAULTS: dict[str, Any] = {
     # DEVELOPMENT_PUBLIC_URL and only loopback hosts, on any port, are served.
     "PUBLIC_URL": None,
     "TRUSTED_HOSTS": None,
+    # Strong sign-in (passkeys, authenticator app, recovery codes, recent sign-in)
+    "MFA_ENCRYPTION_KEYS": None,  # [active, older...] Fernet keys; generated when unset
+    "MFA_STEP_TTL": 300,  # seconds a pending second step or WebAuthn challenge lives
+    "MFA_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # wrong second-step codes per account
+    "WEBAUTHN_RP_ID": None,  # None: the host of PUBLIC_URL (or, in debug/testing, the request's)
+    "WEBAUTHN_ORIGIN": None,  # None: PUBLIC_URL's origin (or, in debug/testing, the request's)
+    "WEBAUTHN_RP_NAME": "Gatehouse",
+    "RECENT_AUTH_MAX_AGE": 600,  # seconds since the last interactive sign-in, for security changes
     # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted (0: none)
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
@@ -159,6 +168,8 @@ def _finish(app: Flask) -> None:
         if not cfg["JWT_KEYS"]:
             cfg["JWT_KEYS"] = stored["JWT_KEYS"]
             cfg["JWT_ACTIVE_KID"] = stored["JWT_ACTIVE_KID"]
+    if not cfg["MFA_ENCRYPTION_KEYS"]:
+        cfg["MFA_ENCRYPTION_KEYS"] = ensure_encryption_keys(secrets_path(app))
     if not cfg["JWT_ACTIVE_KID"]:
         cfg["JWT_ACTIVE_KID"] = next(iter(cfg["JWT_KEYS"]))
     secure = bool(cfg["COOKIE_SECURE"])
@@ -243,6 +254,7 @@ def load_or_create_secrets(path: Path, algorithm: str = "HS256") -> dict[str, An
         "SECRET_KEY": secrets.token_urlsafe(32),
         "JWT_KEYS": {kid: new_signing_key(algorithm)},
         "JWT_ACTIVE_KID": kid,
+        "MFA_ENCRYPTION_KEYS": [new_encryption_key()],
     }
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

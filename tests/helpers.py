@@ -12,6 +12,7 @@ from tests import databases
 
 PASSWORD = "correct-horse-battery-staple"
 HMAC_KEY = "k" * 32 + "-test-signing-key"
+MFA_KEY = "bWZhLXRlc3QtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="  # a Fernet key (32 bytes, base64)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -56,6 +57,7 @@ def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "JWT_KEYS": {"k1": HMAC_KEY},
         "JWT_ACTIVE_KID": "k1",
+        "MFA_ENCRYPTION_KEYS": [MFA_KEY],
         "SQLALCHEMY_DATABASE_URI": uri,
         "COOKIE_SECURE": False,
         "ALLOW_INSECURE_COOKIES": True,

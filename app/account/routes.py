@@ -32,6 +32,7 @@ from ..extensions import db
 from ..sessions.store import RevokeReason, get_session_store
 from ..web.authn import expire_tokens, issue_tokens, login_required
 from ..web.i18n import request_translations
+from ..web.recent_auth import is_recent, reauth_required_response, recent_auth_required
 from ..web.throttle import current_password_attempt, password_check_attempt
 from . import bp
 from .activity import recent_events
@@ -53,6 +54,15 @@ EVENT_LABELS = {
     EventKind.REFRESH_TOKEN_REUSE.value: _l(
         "Stolen sign-in token detected; that session was ended"
     ),
+    EventKind.PASSKEY_ADDED.value: _l("Passkey added"),
+    EventKind.PASSKEY_RENAMED.value: _l("Passkey renamed"),
+    EventKind.PASSKEY_REMOVED.value: _l("Passkey removed"),
+    EventKind.TOTP_ENABLED.value: _l("Authenticator app turned on"),
+    EventKind.TOTP_DISABLED.value: _l("Authenticator app turned off"),
+    EventKind.RECOVERY_CODES_GENERATED.value: _l("New recovery codes generated"),
+    EventKind.RECOVERY_CODE_USED.value: _l("Recovery code used to sign in"),
+    EventKind.SECOND_STEP_FAILED.value: _l("Wrong code at the second sign-in step"),
+    EventKind.REAUTHENTICATED.value: _l("Sign-in confirmed for a security change"),
 }
 
 
@@ -100,6 +110,27 @@ def index():
     return render_template("account/index.html", user=g.user, activity=activity)
 
 
+SIGN_IN_METHODS = {
+    "password": _l("Password"),
+    "passkey": _l("Passkey"),
+    "password_app": _l("Password + app"),
+    "password_passkey": _l("Password + passkey"),
+}
+
+
+def sign_in_method(amr: str) -> str:
+    """How a session signed in, from its RFC 8176 ``amr`` values, in words."""
+    methods = set(amr.split())
+    key_used = bool(methods & {"hwk", "swk"})
+    if "pwd" in methods and key_used:
+        return str(SIGN_IN_METHODS["password_passkey"])
+    if "pwd" in methods and "otp" in methods:
+        return str(SIGN_IN_METHODS["password_app"])
+    if key_used:
+        return str(SIGN_IN_METHODS["passkey"])
+    return str(SIGN_IN_METHODS["password"])
+
+
 @bp.get("/sessions")
 @login_required
 def sessions():
@@ -116,6 +147,7 @@ def sessions():
             "signed_in_at": row.created_at,
             "last_seen_at": row.last_seen_at,
             "current": row.id == g.user.session_id,
+            "method": sign_in_method(row.amr),
         }
         for row in rows
     ]
@@ -158,6 +190,8 @@ def confirm_revoke(sid: str):
 def revoke_session(sid: str):
     """End one of the person's own sessions; anyone else's id is 404 and changes nothing."""
     row = _own_session(sid)
+    if sid != g.user.session_id and not is_recent(g.user):  # signing out oneself is always fine
+        return reauth_required_response()
     device = describe(row.user_agent)
     get_session_store().end_sessions([sid], RevokeReason.REVOKED, event=EventKind.SESSION_REVOKED)
     if sid == g.user.session_id:  # this very device: the same as logging out
@@ -182,7 +216,7 @@ def confirm_revoke_others():
 
 
 @bp.post("/sessions/revoke-others")
-@login_required
+@recent_auth_required
 def revoke_other_sessions():
     ended = get_session_store().end_user_sessions(
         g.user.user_id,
@@ -200,7 +234,7 @@ def revoke_other_sessions():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
+@recent_auth_required
 def password():
     form = ChangePasswordForm()
     if request.method == "POST":

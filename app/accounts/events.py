@@ -36,6 +36,16 @@ class EventKind(str, Enum):
     PASSWORD_RESET_REQUESTED = "password_reset_requested"
     EMAIL_CONFIRMED = "email_confirmed"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+    # Strong sign-in (app/mfa)
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_RENAMED = "passkey_renamed"
+    PASSKEY_REMOVED = "passkey_removed"
+    TOTP_ENABLED = "totp_enabled"
+    TOTP_DISABLED = "totp_disabled"
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    SECOND_STEP_FAILED = "second_step_failed"
+    REAUTHENTICATED = "reauthenticated"
 
 
 NOT_STORED = frozenset({EventKind.REFRESH})

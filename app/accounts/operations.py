@@ -13,6 +13,7 @@ from flask import Flask, current_app
 
 from ..db.models import User, utc
 from ..extensions import db
+from ..mfa.flows import needs_second_step
 from ..sessions.store import EXTENSION_KEY as SESSIONS_KEY
 from ..sessions.store import (
     Grant,
@@ -28,6 +29,14 @@ from .passwords import EXTENSION_KEY as PASSWORDS_KEY
 from .passwords import Passwords
 
 EXTENSION_KEY = "gatehouse.accounts"
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A used reset link: its account, and the new session (None: a second step is due)."""
+
+    user: User
+    grant: Grant | None
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,13 @@ class AccountOperations:
 
     def reset_password(
         self, token: str, new_password: str, *, user_agent: str, ip: str
-    ) -> Grant | None:
+    ) -> Reset | None:
         """Use a reset link: a new password, every session ended, this browser signed in
-        (a sign-in: the link proved the mailbox). None when the link is no longer live."""
+        (a sign-in: the link proved the mailbox). None when the link is no longer live.
+
+        An account with a second factor is not signed in (``grant`` is None): the mailbox
+        proves the password's owner, not the second factor, so the view asks for it next.
+        """
         store = self.sessions
         with store.transaction() as txn:
             owner = links.consume(token, Purpose.RESET, authority=store.authority)
@@ -104,13 +117,17 @@ class AccountOperations:
             if user.email_confirmed_at is None:  # the link reached this mailbox: confirmed
                 user.email_confirmed_at = utc(store.authority.now())
             store.stage_end_user_sessions(txn, user.id, RevokeReason.PASSWORD_RESET)
-            grant = store.stage_start(
-                txn, user, persistent=False, user_agent=user_agent, ip=ip, amr=("pwd",)
-            )
+            grant = None
+            if not needs_second_step(user.id):
+                grant = store.stage_start(
+                    txn, user, persistent=False, user_agent=user_agent, ip=ip, amr=("pwd",)
+                )
             store.events.add(
-                EventKind.PASSWORD_CHANGED, user_id=user.id, session_id=grant.session_id
+                EventKind.PASSWORD_CHANGED,
+                user_id=user.id,
+                session_id=grant.session_id if grant else None,
             )
-        return grant
+        return Reset(user, grant)
 
     def _renew(self, txn, session_id: str, refresh: PresentedRefresh | None) -> Grant | None:
         if refresh is None or refresh.session_id != session_id:

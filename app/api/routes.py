@@ -18,6 +18,10 @@ from ..accounts.credentials import check_password, confirmation_pending, find_ac
 from ..accounts.events import EventKind
 from ..db.models import LoginSession, User
 from ..extensions import db
+from ..mfa import flows as mfa_flows
+from ..mfa.challenges import Purpose, open_step, peek_step, take_step
+from ..mfa.flows import needs_second_step
+from ..mfa.throttle import second_step_per_account, second_step_per_address
 from ..sessions.authority import Authority, get_authority
 from ..sessions.store import (
     Grant,
@@ -29,6 +33,7 @@ from ..sessions.store import (
 )
 from ..sessions.tokens import TokenType
 from ..web.authn import login_required, sign_in
+from ..web.recent_auth import is_recent, reauth_required_response
 from ..web.throttle import login_attempt
 from . import bp
 from .body import InvalidApiRequest, json_object
@@ -74,9 +79,41 @@ def token():
         return error_response(
             403, "email_not_confirmed", _("Confirm your email address before you sign in.")
         )
+    if needs_second_step(user.id):  # the password alone issues nothing for such an account
+        g.mfa_required = True  # a right password: not counted as a failure by the throttle
+        return error_response(
+            401,
+            "mfa_required",
+            _(
+                "This account has a second sign-in step. Send the code from the authenticator "
+                "app, or a recovery code, with the mfa_token to /api/auth/token/mfa."
+            ),
+            mfa_token=open_step(Purpose.API_SECOND_STEP, user_id=user.id, persistent=True),
+        )
     authority = get_authority()
     grant = sign_in(user, persistent=True, event=EventKind.LOGIN)
     return _token_response(grant, authority)
+
+
+@bp.post("/auth/token/mfa")
+@second_step_per_address
+@second_step_per_account
+def token_mfa():
+    """The second step of ``/auth/token``: the pending step's token and a code."""
+    body = json_object("mfa_token", "code")
+    step = peek_step(body["mfa_token"], Purpose.API_SECOND_STEP)
+    if step is None or step.user_id is None:
+        return _rejected_grant(_("The mfa_token is invalid or has expired. Sign in again."))
+    if mfa_flows.check_code(step.user_id, body["code"]) is None:
+        g.second_step_failed = True
+        return _rejected_grant(_("The code is not right, or it was used already."))
+    user = db.session.get(User, step.user_id)
+    if take_step(body["mfa_token"], Purpose.API_SECOND_STEP) is None or user is None:
+        return _rejected_grant(_("The mfa_token is invalid or has expired. Sign in again."))
+    grant = sign_in(
+        user, persistent=True, event=EventKind.LOGIN, amr=mfa_flows.AMR_PASSWORD_AND_CODE
+    )
+    return _token_response(grant, get_authority())
 
 
 @bp.post("/auth/refresh")
@@ -162,6 +199,8 @@ def end_session(sid: str):
         )
     if found is None:
         return error_response(404, "not_found", _("There is no active session with this id."))
+    if found != g.user.session_id and not is_recent(g.user):  # RFC 9470 step-up challenge
+        return reauth_required_response()
     store.end_sessions([found], RevokeReason.REVOKED, event=EventKind.SESSION_REVOKED)
     return Response(status=204)
 

@@ -35,6 +35,7 @@ from ..db.models import User
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
+from ..mfa.routes import begin_second_step
 from ..sessions.authority import get_authority
 from ..sessions.store import RefreshRefused, get_session_store
 from ..web import known_browser
@@ -180,21 +181,26 @@ def reset_password(token: str):
     if form.validate_on_submit():
         # One transaction: the token spent, the password changed, the sessions ended and
         # this browser signed in.
-        grant = get_account_operations().reset_password(
+        done = get_account_operations().reset_password(
             token,
             form.password.data,
             user_agent=request.user_agent.string,
             ip=request.remote_addr or "",
         )
-        if grant is None:
+        if done is None:
             return _dead_link(Purpose.RESET)
-        issue_tokens(grant)
+        if done.grant is not None:
+            issue_tokens(done.grant)
         flash(
             _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
+        if done.grant is None:  # a mailbox alone never passes the second factor
+            return _private(
+                begin_second_step(done.user, persistent=False, next_url=url_for("account.index"))
+            )
         response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time
-        known_browser.remember(response, grant.user_id)
+        known_browser.remember(response, done.user.id)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 

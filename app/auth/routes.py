@@ -16,6 +16,8 @@ from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
+from ..mfa.flows import needs_second_step
+from ..mfa.routes import begin_second_step
 from ..sessions.authority import get_authority
 from ..sessions.store import RevokeReason, get_session_store
 from ..web import known_browser
@@ -111,6 +113,10 @@ def login():
                     resend_form=resend,
                 )
             target = safe_next(form.next.data, url_for("account.index"))
+            if needs_second_step(user.id):  # nothing is issued before the second step
+                return begin_second_step(
+                    user, persistent=bool(form.remember.data), next_url=target
+                )
             return _signed_in_response(
                 user, persistent=bool(form.remember.data), target=target, kind=EventKind.LOGIN
             )

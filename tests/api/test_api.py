@@ -583,6 +583,7 @@ def test_openapi_document_describes_every_operation(api):
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
     assert operations == {
         ("/api/auth/token", "post"),
+        ("/api/auth/token/mfa", "post"),
         ("/api/auth/refresh", "post"),
         ("/api/auth/logout", "post"),
         ("/api/me", "get"),

@@ -68,6 +68,7 @@ SIGNED_IN_PAGES = (
     ("account", "/account"),
     ("sessions", "/account/sessions"),
     ("password", "/account/password"),
+    ("security", "/account/security"),
 )
 
 
