@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from enum import Enum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from ..db.models import EmailToken, utc
 from ..extensions import db
@@ -98,7 +98,7 @@ def consume(token: str, purpose: Purpose, *, authority: Authority) -> int | None
     user_id = db.session.scalar(select(EmailToken.user_id).where(*_live(token, purpose, now)))
     if user_id is None:
         return None
-    claimed = db.session.execute(
+    claimed: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(EmailToken)
         .where(*_live(token, purpose, now))
         .values(used_at=utc(now))

@@ -27,7 +27,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
@@ -98,7 +98,7 @@ def deliver_due(*, limit: int = 100) -> Report:
     database does not answer.
     """
     engine = db.engine
-    table: Table = OutgoingMail.__table__
+    table = cast(Table, OutgoingMail.__table__)
     config = current_app.config
     report = Report()
     now = _now()
