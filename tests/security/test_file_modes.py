@@ -28,7 +28,14 @@ def permissive_umask():
 
 def _sqlite_app(tmp_path, clock, database: Path):
     return create_app(
-        base_config(tmp_path, clock, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+        # The default pool keeps a connection open, so SQLite keeps its -wal and -shm files
+        # (a PostgreSQL run's NullPool would close it, and SQLite would remove them).
+        base_config(
+            tmp_path,
+            clock,
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
+            SQLALCHEMY_ENGINE_OPTIONS={},
+        )
     )
 
 
