@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     from . import cli, logs
-    from .accounts import passwords
+    from .accounts import breached, passwords, security_mail
     from .config import load_config
     from .db import engine as db
     from .extensions import csrf
@@ -33,7 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     authority.init_app(app)
     revocation.init_app(app)
     passwords.init_app(app)
+    breached.init_app(app)
     mail.init_app(app)
+    security_mail.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all

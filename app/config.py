@@ -86,6 +86,21 @@ DEFAULTS: dict[str, Any] = {
     "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
     "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
     "CONFIRM_RESEND_LIMIT": "3 per hour",
+    # The account's life: email change, deletion, export, security mails
+    "EMAIL_CHANGE_TOKEN_TTL": 86_400,  # the link to the new address
+    "EMAIL_UNDO_TOKEN_TTL": 604_800,  # the old address's undo link: 7 days
+    "LOCKDOWN_TOKEN_TTL": 2_592_000,  # a security mail's "This wasn't me" link: 30 days
+    "EMAIL_CHANGE_LIMIT": "5 per hour",
+    "EXPORT_LIMIT": "5 per hour",
+    "KNOWN_BROWSER_COOKIE_NAME": None,  # None: "known_browser", "__Host-known_browser" secure
+    "KNOWN_BROWSER_MAX_AGE": 31_536_000,  # one year
+    # Breached passwords: the Pwned Passwords range API (k-anonymity, padded)
+    "PWNED_PASSWORDS_ENABLED": True,
+    "PWNED_PASSWORDS_URL": "https://api.pwnedpasswords.com/range/",
+    "PWNED_PASSWORDS_TIMEOUT": 2.0,  # seconds; past it the check is skipped
+    "PWNED_PASSWORDS_RETRY_AFTER": 300,  # seconds without asking again after a failure
+    "PWNED_PASSWORDS_CACHE_SIZE": 1024,  # hash prefixes remembered
+    "PWNED_PASSWORDS_CACHE_TTL": 86_400,
     # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted (0: none)
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
@@ -132,6 +147,7 @@ def _finish(app: Flask) -> None:
     prefix = "__Host-" if secure else ""
     cfg["ACCESS_COOKIE_NAME"] = cfg["ACCESS_COOKIE_NAME"] or prefix + "access_token"
     cfg["REFRESH_COOKIE_NAME"] = cfg["REFRESH_COOKIE_NAME"] or prefix + "refresh_token"
+    cfg["KNOWN_BROWSER_COOKIE_NAME"] = cfg["KNOWN_BROWSER_COOKIE_NAME"] or prefix + "known_browser"
     # Flask's own session cookie (it carries only the CSRF token) follows the same policy.
     cfg["SESSION_COOKIE_NAME"] = prefix + "session"
     cfg["SESSION_COOKIE_SECURE"] = secure

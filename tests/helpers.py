@@ -48,6 +48,8 @@ def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
         "ARGON2_MEMORY_COST": 8,
         "ARGON2_PARALLELISM": 1,
         "CLOCK": clock,
+        # Never the internet: tests that check breached passwords start a local range API.
+        "PWNED_PASSWORDS_ENABLED": False,
     }
     if databases.STATE["uri"]:  # no idle connections left behind by the many short-lived apps
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": NullPool}

@@ -2,11 +2,14 @@
 
 A log line names the event, the user id and the session id, never a token, password or hash.
 A refresh is logged but gets no row (it happens every few minutes and would drown the rest).
+Listeners (``listen``) hear every recorded event of an account; the security mails use that,
+so whatever records a password change or a reused token also tells the person by mail.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import Enum
 
 from flask import has_request_context, request
@@ -30,9 +33,25 @@ class EventKind(str, Enum):
     PASSWORD_RESET_REQUESTED = "password_reset_requested"
     EMAIL_CONFIRMED = "email_confirmed"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+    EMAIL_CHANGE_UNDONE = "email_change_undone"
+    DATA_EXPORTED = "data_exported"
+    LOCKDOWN = "lockdown"
+    ACCOUNT_DELETED = "account_deleted"
 
 
-NOT_STORED = frozenset({EventKind.REFRESH})
+# A deleted account keeps no rows at all: its deletion is a log line only.
+NOT_STORED = frozenset({EventKind.REFRESH, EventKind.ACCOUNT_DELETED})
+
+Listener = Callable[[EventKind, int, "str | None"], None]
+_listeners: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    """Call ``listener(kind, user_id, session_id)`` after each event recorded for an account."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def record(
@@ -56,6 +75,8 @@ def record(
     )
     if kind in NOT_STORED or user_id is None:
         return
+    for listener in _listeners:
+        listener(kind, user_id, session_id)
     db.session.add(
         SecurityEvent(
             user_id=user_id,

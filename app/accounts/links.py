@@ -1,8 +1,10 @@
-"""Single-use links sent by mail: password reset and address confirmation.
+"""Single-use links sent by mail: password reset, address confirmation, email change and its
+undo, and the "This wasn't me" lockdown.
 
 The token in a link is 256 random bits (``secrets.token_urlsafe(32)``); the database keeps only
 its SHA-256 hash, so a leaked table holds no working link. A user has at most one live token per
-purpose: issuing a new one deletes the older, and using one is a compare-and-set update
+purpose (except lockdown links: every security mail's link keeps working): issuing a new one
+deletes the older, and using one is a compare-and-set update
 (``used_at IS NULL``), so two submissions of the same link can never both succeed. Expiry is
 read from the Authority clock.
 """
@@ -25,6 +27,13 @@ TOKEN_BYTES = 32
 class Purpose(str, Enum):
     RESET = "reset"
     CONFIRM = "confirm"
+    EMAIL_CHANGE = "email_change"
+    EMAIL_UNDO = "email_undo"
+    LOCKDOWN = "lockdown"
+
+
+# Purposes of which a user may hold several live links at once.
+MANY_LIVE = frozenset({Purpose.LOCKDOWN})
 
 
 def new_token() -> str:
@@ -39,16 +48,18 @@ def issue(
     authority: Authority,
     ttl: int,
     token: str | None = None,
+    email: str | None = None,
     commit: bool = True,
 ) -> str:
-    """Store a new token for ``user_id`` (hash only), killing any older one of that purpose."""
+    """Store a new token for ``user_id`` (hash only), killing any older one of that purpose.
+
+    ``email`` is the address the link concerns (the new address of a change, the old one of
+    its undo); lockdown links leave older ones alive.
+    """
     token = token or new_token()
     now = authority.now()
-    db.session.execute(
-        delete(EmailToken).where(
-            EmailToken.user_id == user_id, EmailToken.purpose == purpose.value
-        )
-    )
+    if purpose not in MANY_LIVE:
+        revoke(user_id, purpose)
     db.session.add(
         EmailToken(
             purpose=purpose.value,
@@ -56,6 +67,7 @@ def issue(
             token_hash=hash_token(token),
             created_at=utc(now),
             expires_at=utc(now + ttl),
+            email=email,
         )
     )
     if commit:
@@ -68,6 +80,35 @@ def peek(token: str, purpose: Purpose, *, authority: Authority) -> int | None:
     return db.session.scalar(
         select(EmailToken.user_id).where(*_live(token, purpose, authority.now()))
     )
+
+
+def revoke(user_id: int, *purposes: Purpose) -> None:
+    """Delete the user's links of these purposes (in the caller's transaction)."""
+    db.session.execute(
+        delete(EmailToken).where(
+            EmailToken.user_id == user_id, EmailToken.purpose.in_([p.value for p in purposes])
+        )
+    )
+
+
+def peek_address(token: str, purpose: Purpose, *, authority: Authority) -> tuple[int, str] | None:
+    """(user id, address) of a live link, without using it up; None when it is not live."""
+    row = db.session.execute(
+        select(EmailToken.user_id, EmailToken.email).where(
+            *_live(token, purpose, authority.now())
+        )
+    ).one_or_none()
+    return (row.user_id, row.email or "") if row is not None else None
+
+
+def consume_address(
+    token: str, purpose: Purpose, *, authority: Authority
+) -> tuple[int, str] | None:
+    """Like ``consume``, returning (user id, the address the link concerns)."""
+    found = peek_address(token, purpose, authority=authority)
+    if found is None or consume(token, purpose, authority=authority) != found[0]:
+        return None
+    return found
 
 
 def consume(token: str, purpose: Purpose, *, authority: Authority) -> int | None:

@@ -3,7 +3,8 @@
 Length counts (at least ``PASSWORD_MIN_LENGTH``, at most ``PASSWORD_MAX_LENGTH``); there are no
 composition rules (no "one digit, one symbol"), because they make passwords harder to remember
 and barely harder to guess. Instead a password is refused when zxcvbn rates it easy to guess
-(score below ``PASSWORD_MIN_SCORE``) or when it contains the name part of the person's email.
+(score below ``PASSWORD_MIN_SCORE``), when it contains the name part of the person's email, or
+when it is known from data breaches (``breached``, asked last, only for otherwise good ones).
 Every refusal says why in plain words, through Flask-Babel.
 """
 
@@ -16,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 from zxcvbn import zxcvbn
+
+from .breached import seen_in_breaches
 
 MIN_LOCAL_PART = 3  # shorter name parts ("al@…") would refuse too many good passwords
 
@@ -46,6 +49,10 @@ WARNINGS = {
     ),
     "Common names and surnames are easy to guess.": _l("Common names are easy to guess."),
 }
+BREACHED = _l(
+    "This password has appeared in a data breach, so attackers try it first. Please choose "
+    "another one."
+)
 ADVICE = _l("Try a few unrelated words, or a longer phrase only you would think of.")
 
 EmailSource = Callable[[Form], "str | None"]
@@ -86,6 +93,8 @@ class PasswordPolicy:
         result = zxcvbn(password, user_inputs=[local] if local else [], max_length=high)
         if result["score"] < int(config["PASSWORD_MIN_SCORE"]):
             raise ValidationError(weakness_message(result["feedback"].get("warning") or ""))
+        if seen_in_breaches(password):
+            raise ValidationError(BREACHED)
 
     def _email(self, form: Form) -> str:
         if self.email_from is not None:

@@ -15,7 +15,8 @@ from flask import Response, g, jsonify
 from flask_babel import gettext as _
 from sqlalchemy.orm import undefer
 
-from ..accounts import events
+from ..account.life_routes import export_response
+from ..accounts import deletion, events
 from ..accounts.credentials import confirmation_pending, verify_credentials
 from ..accounts.events import EventKind
 from ..auth.forms import normalize_email
@@ -30,7 +31,7 @@ from . import bp
 from .body import InvalidApiRequest, json_object
 from .errors import error_response, invalid_request
 from .openapi import openapi_document
-from .throttle import api_login_per_address, api_login_per_email
+from .throttle import api_export_per_user, api_login_per_address, api_login_per_email
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -121,6 +122,27 @@ def me():
     if user is None:  # the account was deleted while the access token still runs
         return error_response(401, "invalid_token", _("This account no longer exists."))
     return jsonify(id=user.id, email=user.email, created_at=_timestamp(user.created_at))
+
+
+@bp.delete("/me")
+@login_required
+def delete_me():
+    """Delete the account: every session (this one too) ends at once, on every worker."""
+    deleted = deletion.delete_account(g.user.user_id, authority=get_authority())
+    if deleted is None:
+        return error_response(401, "invalid_token", _("This account no longer exists."))
+    deletion.send_goodbye(deleted)
+    return Response(status=204)
+
+
+@bp.get("/me/export")
+@login_required
+@api_export_per_user
+def export_me():
+    """Everything stored about the caller, secrets left out, as a JSON attachment."""
+    if db.session.get(User, g.user.user_id) is None:
+        return error_response(401, "invalid_token", _("This account no longer exists."))
+    return export_response(g.user.user_id)
 
 
 @bp.get("/sessions")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from ..web.throttle import email_key, limiter
+from ..web.throttle import email_key, limiter, signed_in_user
 from .body import parsed_json
 
 LOGIN_FORM_SCOPE = "auth.login"  # the endpoint of the login form
@@ -39,4 +39,12 @@ api_login_per_email = limiter.shared_limit(
     key_func=submitted_json_email,
     methods=["POST"],
     deduct_when=credentials_rejected,
+)
+
+# The data export shares one budget per account between the page and the API.
+api_export_per_user = limiter.shared_limit(
+    lambda: current_app.config["EXPORT_LIMIT"],
+    scope="account.export_download",
+    key_func=signed_in_user,
+    methods=["GET"],
 )

@@ -35,6 +35,7 @@ from ..extensions import db
 from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
+from ..web import known_browsers
 from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
 from ..web.throttle import limiter, submitted_email
 from . import bp
@@ -202,6 +203,7 @@ def reset_password(token: str):
         )
         response = redirect(url_for("account.index"))
         set_grant_cookies(response, grant, authority.now())
+        known_browsers.after_sign_in(response, user, mail_if_new=False)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from ..web.authn import (
     set_grant_cookies,
     sign_in,
 )
+from ..web import known_browsers
 from ..web.safe_next import safe_next
 from ..web.throttle import login_per_address, login_per_email, register_per_address
 from . import bp
@@ -38,6 +40,7 @@ def _signed_in_response(user: User, *, persistent: bool, target: str, kind: Even
     grant = sign_in(user, persistent=persistent, event=kind)
     response = redirect(target)
     set_grant_cookies(response, grant, get_authority().now())
+    known_browsers.after_sign_in(response, user, mail_if_new=kind is EventKind.LOGIN)
     return response
 
 
@@ -53,6 +56,7 @@ def register():
                 email=form.email.data,
                 password_hash=get_passwords().hash(form.password.data),
                 created_at=utc(get_authority().now()),
+                locale=str(get_locale()),
             )
             db.session.add(user)
             try:

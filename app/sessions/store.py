@@ -339,6 +339,25 @@ def end_user_sessions(
     return end_sessions(list(db.session.scalars(query)), authority=authority, reason=reason)
 
 
+def delete_user_sessions(user_id: int) -> list[str]:
+    """Delete every session and refresh token of a user, in the caller's transaction (account
+    deletion). Returns the session ids, for ``announce_ended`` once the transaction commits."""
+    session_ids = list(db.session.scalars(select(LoginSession.id).where(LoginSession.user_id == user_id)))
+    db.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user_id))
+    db.session.execute(
+        delete(LoginSession)
+        .where(LoginSession.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return session_ids
+
+
+def announce_ended(session_ids: list[str]) -> None:
+    """Put sessions deleted by a committed transaction on the revocation list, so their
+    access tokens stop working at once on every worker."""
+    get_revocation_list().revoke(session_ids)
+
+
 def revoke_sessions(session_ids: list[str], *, authority: Authority, reason: str) -> int:
     """Mark sessions revoked so none of their refresh tokens works again."""
     result = db.session.execute(
