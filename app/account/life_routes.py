@@ -127,4 +127,5 @@ def delete():
             "success",
         )
         return redirect(url_for("main.index"))
+    form.confirm.data = ""  # typed again each time, never filled in by the page
     return render_template("account/delete.html", form=form)

@@ -51,6 +51,11 @@ EVENT_LABELS = {
     EventKind.REFRESH_TOKEN_REUSE.value: _l(
         "Stolen sign-in token detected; that session was ended"
     ),
+    EventKind.EMAIL_CHANGE_REQUESTED.value: _l("Email address change requested"),
+    EventKind.EMAIL_CHANGED.value: _l("Email address changed"),
+    EventKind.EMAIL_CHANGE_UNDONE.value: _l("Email address change undone"),
+    EventKind.DATA_EXPORTED.value: _l("Data downloaded"),
+    EventKind.LOCKDOWN.value: _l("Account secured after \"This wasn't me\""),
 }
 
 
