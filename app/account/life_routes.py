@@ -105,9 +105,7 @@ def export_response(user_id: int) -> Response:
     day = document["exported_at"][:10]
     response = make_response(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     response.mimetype = "application/json"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="gatehouse-export-{day}.json"'
-    )
+    response.headers["Content-Disposition"] = f'attachment; filename="gatehouse-export-{day}.json"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

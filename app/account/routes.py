@@ -55,7 +55,7 @@ EVENT_LABELS = {
     EventKind.EMAIL_CHANGED.value: _l("Email address changed"),
     EventKind.EMAIL_CHANGE_UNDONE.value: _l("Email address change undone"),
     EventKind.DATA_EXPORTED.value: _l("Data downloaded"),
-    EventKind.LOCKDOWN.value: _l("Account secured after \"This wasn't me\""),
+    EventKind.LOCKDOWN.value: _l('Account secured after "This wasn\'t me"'),
 }
 
 

@@ -43,7 +43,7 @@ class PwnedPasswords:
 
     def is_breached(self, password: str) -> bool | None:
         """True when the password is in a known breach, False when not, None when unknown."""
-        digest = hashlib.sha1(password.encode("utf-8")).hexdigest().upper()  # noqa: S324
+        digest = hashlib.sha1(password.encode("utf-8")).hexdigest().upper()
         prefix, suffix = digest[:PREFIX_LENGTH], digest[PREFIX_LENGTH:]
         suffixes = self._suffixes(prefix)
         return None if suffixes is None else suffix in suffixes
@@ -80,7 +80,7 @@ class PwnedPasswords:
             self.url.rstrip("/") + "/" + prefix,
             headers={"Add-Padding": "true", "User-Agent": "Gatehouse"},
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
             body = response.read(MAX_ANSWER_BYTES).decode("ascii")
         found = set()
         for line in body.splitlines():

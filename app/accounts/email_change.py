@@ -93,7 +93,12 @@ def confirm_change(token: str, *, authority: Authority) -> User | None:
     email_tokens.revoke(user.id, Purpose.RESET, Purpose.CONFIRM, Purpose.EMAIL_UNDO)
     undo_ttl = int(current_app.config["EMAIL_UNDO_TOKEN_TTL"])
     undo = email_tokens.issue(
-        user.id, Purpose.EMAIL_UNDO, authority=authority, ttl=undo_ttl, email=old_email, commit=False
+        user.id,
+        Purpose.EMAIL_UNDO,
+        authority=authority,
+        ttl=undo_ttl,
+        email=old_email,
+        commit=False,
     )
     events.record(EventKind.EMAIL_CHANGED, authority=authority, user_id=user.id, commit=False)
     try:

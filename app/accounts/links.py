@@ -94,9 +94,7 @@ def revoke(user_id: int, *purposes: Purpose) -> None:
 def peek_address(token: str, purpose: Purpose, *, authority: Authority) -> tuple[int, str] | None:
     """(user id, address) of a live link, without using it up; None when it is not live."""
     row = db.session.execute(
-        select(EmailToken.user_id, EmailToken.email).where(
-            *_live(token, purpose, authority.now())
-        )
+        select(EmailToken.user_id, EmailToken.email).where(*_live(token, purpose, authority.now()))
     ).one_or_none()
     return (row.user_id, row.email or "") if row is not None else None
 

@@ -8,7 +8,7 @@ changes nothing, only the person's POST does. Like the other mailed links, these
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, url_for
+from flask import flash, g, make_response, redirect, url_for
 from flask_babel import gettext as _
 
 from ..accounts import email_change
@@ -41,12 +41,12 @@ def confirm_email_change(token: str):
         return _dead(Purpose.EMAIL_CHANGE.value)
     if g.user is not None and g.user.user_id == user.id and renew_current_session():
         flash(_("Your email address is now %(email)s.", email=user.email), "success")
-        return _private(redirect(url_for("account.index")))
+        return _private(make_response(redirect(url_for("account.index"))))
     flash(
         _("Your email address is now %(email)s. Log in with it from now on.", email=user.email),
         "success",
     )
-    return _private(redirect(url_for("auth.login")))
+    return _private(make_response(redirect(url_for("auth.login"))))
 
 
 @bp.route("/email/undo/<token>", methods=["GET", "POST"])
@@ -88,4 +88,3 @@ def lockdown(token: str):
         return _dead(Purpose.LOCKDOWN.value)
     set_final_token_cookies(None)
     return _page("auth/lockdown_done.html", 200, email=done.email, mail_sent=done.mail_sent)
-

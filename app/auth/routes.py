@@ -18,6 +18,7 @@ from ..extensions import db
 from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
+from ..web import known_browsers
 from ..web.authn import (
     anonymous_only,
     expire_token_cookies,
@@ -25,7 +26,6 @@ from ..web.authn import (
     set_grant_cookies,
     sign_in,
 )
-from ..web import known_browsers
 from ..web.safe_next import safe_next
 from ..web.throttle import login_per_address, login_per_email, register_per_address
 from . import bp

@@ -342,7 +342,9 @@ def end_user_sessions(
 def delete_user_sessions(user_id: int) -> list[str]:
     """Delete every session and refresh token of a user, in the caller's transaction (account
     deletion). Returns the session ids, for ``announce_ended`` once the transaction commits."""
-    session_ids = list(db.session.scalars(select(LoginSession.id).where(LoginSession.user_id == user_id)))
+    session_ids = list(
+        db.session.scalars(select(LoginSession.id).where(LoginSession.user_id == user_id))
+    )
     db.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user_id))
     db.session.execute(
         delete(LoginSession)

@@ -6,7 +6,9 @@ import re
 
 from tests.helpers import csrf_token
 
-LINK_RE = re.compile(r"http://localhost(/auth/(?:email/confirm|email/undo|lockdown|reset)/[A-Za-z0-9_\-]+)")
+LINK_RE = re.compile(
+    r"http://localhost(/auth/(?:email/confirm|email/undo|lockdown|reset)/[A-Za-z0-9_\-]+)"
+)
 
 
 def text_of(mail) -> str:
@@ -32,4 +34,6 @@ def post_form(client, page_path: str, data: dict | None = None, action: str | No
     """Open a page, then post its form (with its CSRF token) to ``action`` or the same path."""
     page = client.get(page_path)
     assert page.status_code == 200, page.text
-    return client.post(action or page_path, data={"csrf_token": csrf_token(page.text), **(data or {})})
+    return client.post(
+        action or page_path, data={"csrf_token": csrf_token(page.text), **(data or {})}
+    )

@@ -44,9 +44,7 @@ def build_account(app, auth, client):
     post_form(app.test_client(), "/auth/forgot", {"email": EMAIL})
 
 
-def test_deleting_removes_every_row_and_ends_every_session_at_once(
-    app, client, auth, smtpd
-):
+def test_deleting_removes_every_row_and_ends_every_session_at_once(app, client, auth, smtpd):
     bystander = app.test_client()
     AuthActions(bystander).register("bystander@example.com")
     before_person = rows_left(app)

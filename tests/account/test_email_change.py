@@ -108,7 +108,9 @@ def test_a_taken_address_gets_the_same_answer_and_no_mail(app, client, auth, per
     assert smtpd.inbox.to("taken@example.com") == []
     assert smtpd.inbox.noops >= 1  # the same SMTP conversation, short of handing a mail over
     with app.app_context():
-        rows = db.session.scalars(select(EmailToken.email).where(EmailToken.purpose == "email_change"))
+        rows = db.session.scalars(
+            select(EmailToken.email).where(EmailToken.purpose == "email_change")
+        )
         assert list(rows) == ["free@example.com"]
         kinds = db.session.scalars(
             select(SecurityEvent.kind).where(SecurityEvent.kind == "email_change_requested")

@@ -60,7 +60,9 @@ def test_the_export_is_an_attachment_with_everything_and_no_secret(app, client, 
     assert {"register", "login", "email_change_requested"} <= {
         e["kind"] for e in document["activity"]
     }
-    assert {"email_change", "reset", "confirm"} <= {link["purpose"] for link in document["mail_links"]}
+    assert {"email_change", "reset", "confirm"} <= {
+        link["purpose"] for link in document["mail_links"]
+    }
     assert "later@example.org" in answer.text
     secrets = every_secret_value(app)
     assert len(secrets) >= 5  # password hash, refresh tokens, mail-link hashes
@@ -82,9 +84,11 @@ def test_the_export_is_recorded_and_throttled_per_account(app, client, person):
 
 
 def test_the_api_export_needs_a_token_and_shares_the_budget(app, client, person):
-    token = app.test_client().post(
-        "/api/auth/token", json={"email": EMAIL, "password": PASSWORD}
-    ).json["access_token"]
+    token = (
+        app.test_client()
+        .post("/api/auth/token", json={"email": EMAIL, "password": PASSWORD})
+        .json["access_token"]
+    )
     assert app.test_client().get("/api/me/export").status_code == 401
     headers = {"Authorization": f"Bearer {token}"}
     answer = app.test_client().get("/api/me/export", headers=headers)

@@ -139,7 +139,11 @@ def test_this_wasnt_me_secures_the_account_and_mails_a_reset_link(app, home, smt
     page = home.get(reset_link)
     home.post(
         reset_link,
-        data={"csrf_token": csrf_token(page.text), "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        data={
+            "csrf_token": csrf_token(page.text),
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
     )
     assert security_mails(smtpd)[-1]["Subject"] == "Your Gatehouse password was changed"
     count = len(security_mails(smtpd))

@@ -34,10 +34,12 @@ class RangeAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 api.requests.append((self.path, self.headers.get("Add-Padding")))
                 prefix = self.path.rsplit("/", 1)[-1].upper()
-                lines = [f"{h[5:]}:{1000 + i}" for i, h in enumerate(api.breached) if h[:5] == prefix]
+                lines = [
+                    f"{h[5:]}:{1000 + i}" for i, h in enumerate(api.breached) if h[:5] == prefix
+                ]
                 lines += [f"{'0' * 30}{i:05X}:0" for i in range(50)]  # padding
                 body = "\r\n".join(lines).encode()
                 self.send_response(200)
@@ -112,9 +114,7 @@ def test_padding_lines_never_count_as_breached(app):
         assert checker.is_breached(BREACHED) is False
 
 
-def test_an_unreachable_service_is_skipped_logged_and_not_asked_again(
-    tmp_path, clock, caplog
-):
+def test_an_unreachable_service_is_skipped_logged_and_not_asked_again(tmp_path, clock, caplog):
     from app import create_app
     from tests.helpers import base_config
 
@@ -130,7 +130,9 @@ def test_an_unreachable_service_is_skipped_logged_and_not_asked_again(
     ]
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="gatehouse.breached"):
-        assert AuthActions(app.test_client()).register("b@example.com", BREACHED).status_code == 302
+        assert (
+            AuthActions(app.test_client()).register("b@example.com", BREACHED).status_code == 302
+        )
     assert [r for r in caplog.records if r.name == "gatehouse.breached"] == []
     with app.app_context():
         db.session.remove()
