@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .db import engine as db
     from .extensions import csrf
     from .mail import delivery as mail
+    from .mail import outbox
     from .sessions import authority, revocation
     from .web import authn, errors, headers, i18n, proxy, throttle
 
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     passwords.init_app(app)
     breached.init_app(app)
     mail.init_app(app)
+    outbox.init_app(app)
     security_mail.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)

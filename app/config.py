@@ -52,12 +52,20 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 4,
     # Storage
     "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
-    "AUTO_CREATE_SCHEMA": True,
+    "AUTO_CREATE_SCHEMA": True,  # upgrade once per process when the database answers
+    "SCHEMA_RETRY_INTERVAL": 5,  # seconds between tries while the database is down
+    "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to open a connection or wait for a pooled one
+    "DATABASE_STATEMENT_TIMEOUT": 10,  # seconds a statement may run (PostgreSQL); 0: no limit
     # Web
     "SECRET_KEY": None,
     "MAX_CONTENT_LENGTH": 1_048_576,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Throttle storage down (Redis): count in this process's memory meanwhile (one log line),
+    # and never turn a storage error into a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_STORAGE_TIMEOUT": 0.5,  # seconds, Redis connect and read
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
     "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
@@ -65,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
     "LANGUAGES": ["en", "ko"],
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",  # or "json": one JSON object per line, with the request id
+    "HEALTHZ_REQUIRED": ["database"],  # dependencies whose outage makes /healthz answer 503
     "BABEL_DEFAULT_LOCALE": "en",
     # Compiled catalogs (app/translations/<lang>/LC_MESSAGES/messages.mo), found by absolute path
     # so the working directory never matters.
@@ -79,7 +89,13 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Gatehouse <no-reply@localhost>",
-    "MAIL_TIMEOUT": 10,  # seconds
+    "MAIL_TIMEOUT": 10,  # seconds, per SMTP conversation (never on the request path)
+    # The outbox (app/mail/outbox.py): who delivers, how often, and how retries back off
+    "MAIL_EMBEDDED_WORKER": True,  # a sender thread in each server process
+    "MAIL_DELIVER_ON_COMMIT": False,  # the committing thread sends at once (the test suite)
+    "MAIL_POLL_INTERVAL": 5,  # seconds between looks at the outbox
+    "MAIL_RETRY_DELAY": 10,  # seconds before the first retry; doubled for each further one
+    "MAIL_RETRY_MAX_DELAY": 900,  # the longest wait between two tries
     "RESET_TOKEN_TTL": 1800,
     "CONFIRM_TOKEN_TTL": 172_800,
     "REQUIRE_CONFIRMED_EMAIL": False,
@@ -134,6 +150,7 @@ def _finish(app: Flask) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "gatehouse.sqlite3")
     )
     cfg["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(uri)
+    _limiter_storage_timeouts(cfg)
     if not cfg["SECRET_KEY"] or not cfg["JWT_KEYS"]:
         stored = load_or_create_secrets(secrets_path(app), cfg["JWT_ALGORITHM"])
         if not cfg["SECRET_KEY"]:
@@ -160,6 +177,16 @@ def _finish(app: Flask) -> None:
             "development server set ALLOW_INSECURE_COOKIES=true (FLASK_ALLOW_INSECURE_COOKIES)."
         )
     _check_keys(cfg)
+
+
+def _limiter_storage_timeouts(cfg: Any) -> None:
+    """A Redis throttle storage that hangs must not hang the form: bound its socket waits."""
+    if str(cfg.get("RATELIMIT_STORAGE_URI") or "").startswith(("redis", "rediss", "valkey")):
+        options = dict(cfg.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        timeout = float(cfg["RATELIMIT_STORAGE_TIMEOUT"])
+        options.setdefault("socket_timeout", timeout)
+        options.setdefault("socket_connect_timeout", timeout)
+        cfg["RATELIMIT_STORAGE_OPTIONS"] = options
 
 
 def secrets_path(app: Flask) -> Path:

@@ -47,6 +47,9 @@ def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8,
         "ARGON2_PARALLELISM": 1,
+        # Queued mail is sent as soon as it is committed, so a test reads it right after the
+        # request; tests of the outbox's own senders turn this off.
+        "MAIL_DELIVER_ON_COMMIT": True,
         "CLOCK": clock,
         # Never the internet: tests that check breached passwords start a local range API.
         "PWNED_PASSWORDS_ENABLED": False,

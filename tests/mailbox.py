@@ -5,6 +5,7 @@ Test modules import the fixtures they need (``from .mailbox import smtpd  # noqa
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -18,25 +19,29 @@ LINK_RE = re.compile(r"http://localhost(/auth/(?:reset|confirm)/[A-Za-z0-9_\-]+)
 
 
 class Inbox:
-    """aiosmtpd handler: every delivered message, and how many NOOP-only conversations."""
+    """aiosmtpd handler: every delivered message, and how many conversations began (EHLO)."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
-        self.noops = 0
+        self.greetings = 0
+        self.delay = 0.0  # seconds the server takes to accept each message
         self._lock = threading.Lock()
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self._lock:
+            self.greetings += 1
+        return responses
+
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(parsed)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
-
-    async def handle_NOOP(self, server, session, envelope, arg):
-        with self._lock:
-            self.noops += 1
-        return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
@@ -58,9 +63,9 @@ def free_port() -> int:
 
 
 class SMTPServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.inbox = Inbox()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
 

@@ -25,7 +25,6 @@ from ..accounts import deletion, email_change
 from ..accounts.export import export_account
 from ..db.models import User
 from ..extensions import db
-from ..mail import delivery as mail
 from ..sessions.authority import get_authority
 from ..web.authn import login_required, set_final_token_cookies
 from ..web.forms import PostButtonForm
@@ -59,26 +58,16 @@ def change_email():
         if new_email == user.email:
             form.email.errors.append(_("This is already your email address."))
         else:
-            try:
-                email_change.request_change(
-                    user, new_email, authority=get_authority(), session_id=g.user.session_id
-                )
-            except mail.MailError:
-                return render_template(
-                    "account/email.html",
-                    form=form,
-                    current_email=user.email,
-                    error=_(
-                        "We could not send the email just now. Please try again in a few minutes."
-                    ),
-                ), 503
+            email_change.request_change(
+                user, new_email, authority=get_authority(), session_id=g.user.session_id
+            )
             return render_template(
                 "account/email_sent.html",
                 new_email=new_email,
                 current_email=user.email,
                 hours=max(1, int(current_app.config["EMAIL_CHANGE_TOKEN_TTL"]) // 3600),
             )
-    return render_template("account/email.html", form=form, current_email=user.email, error=None)
+    return render_template("account/email.html", form=form, current_email=user.email)
 
 
 @bp.get("/export")
@@ -118,7 +107,6 @@ def delete():
         deleted = deletion.delete_account(g.user.user_id, authority=get_authority())
         if deleted is None:
             abort(404)
-        deletion.send_goodbye(deleted)
         set_final_token_cookies(None)
         flash(
             _("Your account and everything stored about it have been deleted. Goodbye!"),

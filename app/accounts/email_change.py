@@ -1,9 +1,10 @@
 """Changing the account's email address, in two mailed steps and with an undo.
 
 1. ``request_change`` mails a link to the new address. The account keeps its old address until
-   that link is followed. An address that belongs to another account gets the same answer and
-   the same work (a token drawn, the mail rendered, the mail server spoken to without handing
-   anything over), and the same activity row, so nothing tells whether it is taken.
+   that link is followed. An address that belongs to another account gets the same answer,
+   the same work on the request path (a token drawn, the mail rendered; the mail server is
+   only spoken to by the outbox's sender) and the same activity row, so nothing tells whether
+   it is taken.
 2. ``confirm_change`` (the link) moves the account to the new address, kills the outstanding
    reset and confirmation links, and mails the old address a security notice with an undo
    link valid ``EMAIL_UNDO_TOKEN_TTL`` seconds (7 days).
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
+from ..mail import outbox
 from ..sessions import store as session_store
 from ..sessions.authority import Authority
 from . import events
@@ -43,7 +45,7 @@ def _taken(email: str, user_id: int) -> bool:
 def request_change(
     user: User, new_email: str, *, authority: Authority, session_id: str | None = None
 ) -> None:
-    """Mail the confirmation link to ``new_email``. Raises MailError."""
+    """Queue the confirmation link to ``new_email`` (unless another account has it)."""
     ttl = int(current_app.config["EMAIL_CHANGE_TOKEN_TTL"])
     token = email_tokens.new_token()
     message = mail.compose(
@@ -65,6 +67,7 @@ def request_change(
             email=new_email,
             commit=False,
         )
+        outbox.enqueue(message, ttl=ttl)
     remember_language(user)
     events.record(
         EventKind.EMAIL_CHANGE_REQUESTED,
@@ -74,7 +77,6 @@ def request_change(
         commit=False,
     )
     db.session.commit()
-    mail.send(message, deliver=not taken)
 
 
 def confirm_change(token: str, *, authority: Authority) -> User | None:
@@ -101,11 +103,6 @@ def confirm_change(token: str, *, authority: Authority) -> User | None:
         commit=False,
     )
     events.record(EventKind.EMAIL_CHANGED, authority=authority, user_id=user.id, commit=False)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the address was taken a moment ago
-        db.session.rollback()
-        raise AddressTaken() from None
     notify(
         user.id,
         Notice.EMAIL_CHANGED,
@@ -114,6 +111,11 @@ def confirm_change(token: str, *, authority: Authority) -> User | None:
         undo_link=url_for("auth.undo_email_change", token=undo, _external=True),
         undo_days=max(1, undo_ttl // 86_400),
     )
+    try:
+        db.session.commit()
+    except IntegrityError:  # the address was taken a moment ago
+        db.session.rollback()
+        raise AddressTaken() from None
     return user
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
+from ..mail import outbox
 from ..sessions import store as session_store
 from ..sessions.authority import Authority
 from . import events
@@ -32,8 +33,7 @@ from .security_mail import in_language
 
 @dataclass(frozen=True)
 class LockedDown:
-    email: str
-    mail_sent: bool
+    email: str  # where the reset link goes
 
 
 def owner(token: str, *, authority: Authority) -> User | None:
@@ -66,8 +66,6 @@ def lock_down(token: str, *, authority: Authority) -> LockedDown | None:
     ttl = int(current_app.config["RESET_TOKEN_TTL"])
     reset = email_tokens.issue(user.id, Purpose.RESET, authority=authority, ttl=ttl, commit=False)
     events.record(EventKind.LOCKDOWN, authority=authority, user_id=user.id, commit=False)
-    session_store.end_user_sessions(user.id, authority=authority, reason="lockdown")
-    db.session.commit()  # when there was no session to end
     with in_language(user.locale):
         message = mail.compose(
             "reset",
@@ -76,11 +74,11 @@ def lock_down(token: str, *, authority: Authority) -> LockedDown | None:
             link=url_for("auth.reset_password", token=reset, _external=True),
             minutes=max(1, ttl // 60),
         )
-    try:
-        mail.send(message)
-    except mail.MailError:
-        return LockedDown(user.email, mail_sent=False)
-    return LockedDown(user.email, mail_sent=True)
+    outbox.enqueue(message, ttl=ttl)
+    email = user.email
+    session_store.end_user_sessions(user.id, authority=authority, reason="lockdown")
+    db.session.commit()  # when there was no session to end
+    return LockedDown(email)
 
 
 def _taken(email: str, user_id: int) -> bool:

@@ -6,9 +6,8 @@ refresh token, and whatever else is mapped in ``EVENT_NOTICES``. Each mail is re
 language the person last used (``users.locale``), as text and HTML, and carries a "This wasn't
 me" link (``/auth/lockdown/<token>``) whose token is stored hashed like every mail link.
 
-Events heard during a request are sent after its view has committed, in the response's
-``after_request`` step; outside a request they are sent at once. A mail that cannot be sent is
-logged by the mail module and never undoes what it reports.
+A mail is queued in the outbox within the transaction that records what it reports, so it
+goes out exactly when that change is committed, off the request path, with retries.
 """
 
 from __future__ import annotations
@@ -19,20 +18,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
+from ..mail import outbox
 from ..sessions.authority import get_authority
 from . import events
 from . import links as email_tokens
 from .events import EventKind
 from .links import Purpose
-
-PENDING_KEY = "_gatehouse_security_mails"
 
 
 class Notice(str, Enum):
@@ -82,16 +80,12 @@ class Pending:
 
 def init_app(app: Flask) -> None:
     events.listen(_on_event)
-    app.after_request(_send_pending)
 
 
 def notify(user_id: int, notice: Notice, *, to: str | None = None, **context: Any) -> None:
-    """Mail ``notice`` to the account (or ``to``): after this request's view, or now."""
-    pending = Pending(notice, user_id, to, {**client_details(), **context})
-    if has_request_context():
-        g.setdefault(PENDING_KEY, []).append(pending)
-    else:
-        deliver(pending)
+    """Queue ``notice`` for the account (or ``to``) in the current transaction (the caller
+    commits)."""
+    queue(Pending(notice, user_id, to, {**client_details(), **context}))
 
 
 def client_details() -> dict[str, Any]:
@@ -116,21 +110,15 @@ def _on_event(kind: EventKind, user_id: int, session_id: str | None) -> None:
         notify(user_id, notice)
 
 
-def _send_pending(response: Response) -> Response:
-    for pending in g.pop(PENDING_KEY, []):
-        deliver(pending)
-    return response
-
-
-def deliver(pending: Pending) -> None:
-    """Issue the mail's lockdown link and send it in the person's language."""
+def queue(pending: Pending) -> None:
+    """Issue the mail's lockdown link and queue the mail, in the person's language."""
     user = db.session.get(User, pending.user_id)
     if user is None:  # the account is gone (deleted meanwhile): nobody to warn
         return
     ttl = int(current_app.config["LOCKDOWN_TOKEN_TTL"])
     to = pending.to or user.email
     token = email_tokens.issue(
-        user.id, Purpose.LOCKDOWN, authority=get_authority(), ttl=ttl, email=to
+        user.id, Purpose.LOCKDOWN, authority=get_authority(), ttl=ttl, email=to, commit=False
     )
     with in_language(user.locale):
         message = mail.compose(
@@ -143,10 +131,7 @@ def deliver(pending: Pending) -> None:
             lockdown_days=max(1, ttl // 86_400),
             **pending.context,
         )
-    try:
-        mail.send(message)
-    except mail.MailError:  # logged by the mail module; the change it reports stands
-        pass
+    outbox.enqueue(message, ttl=ttl)
 
 
 @contextmanager

@@ -131,7 +131,6 @@ def delete_me():
     deleted = deletion.delete_account(g.user.user_id, authority=get_authority())
     if deleted is None:
         return error_response(401, "invalid_token", _("This account no longer exists."))
-    deletion.send_goodbye(deleted)
     return Response(status=204)
 
 

@@ -87,4 +87,4 @@ def lockdown(token: str):
     if done is None:
         return _dead(Purpose.LOCKDOWN.value)
     set_final_token_cookies(None)
-    return _page("auth/lockdown_done.html", 200, email=done.email, mail_sent=done.mail_sent)
+    return _page("auth/lockdown_done.html", 200, email=done.email)

@@ -33,6 +33,7 @@ from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
+from ..mail import outbox
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web import known_browsers
@@ -74,28 +75,30 @@ resend_per_user = limiter.limit(
 
 
 def send_confirmation(user: User) -> None:
-    """Mail ``user`` a fresh confirmation link (the older one dies). Raises MailError."""
+    """Queue a fresh confirmation link for ``user`` (the older one dies) and commit both."""
     ttl = int(current_app.config["CONFIRM_TOKEN_TTL"])
-    token = email_tokens.issue(user.id, Purpose.CONFIRM, authority=get_authority(), ttl=ttl)
-    mail.send(
-        mail.compose(
-            "confirm",
-            to=user.email,
-            subject=_("Confirm your email address"),
-            link=url_for("auth.confirm_email", token=token, _external=True),
-            hours=max(1, ttl // 3600),
-        )
+    token = email_tokens.issue(
+        user.id, Purpose.CONFIRM, authority=get_authority(), ttl=ttl, commit=False
     )
+    message = mail.compose(
+        "confirm",
+        to=user.email,
+        subject=_("Confirm your email address"),
+        link=url_for("auth.confirm_email", token=token, _external=True),
+        hours=max(1, ttl // 3600),
+    )
+    outbox.enqueue(message, ttl=ttl)
+    db.session.commit()
 
 
 def send_reset(email: str) -> None:
-    """Mail a reset link when ``email`` has an account; do the same work when it has none.
+    """Queue a reset link when ``email`` has an account; do the same work when it has none.
 
-    Either way a token is drawn, both mail templates are rendered and the mail server is
-    spoken to (``deliver=False`` stops short of handing the message over), so the answer,
-    its timing and a mail server failure look the same for known and unknown addresses.
-    What remains different is one small indexed write (the token's hash) for a known
-    address, well inside the jitter of an SMTP conversation. Raises MailError.
+    Either way the account is looked up, a token drawn and both mail templates rendered; the
+    mail server is never spoken to here (the outbox's sender does that, off the request
+    path), so the answer and its timing do not depend on the mail server or on whether the
+    account exists. What remains different is the few small indexed writes for a known
+    address (the token's hash, the event, the outbox row) in one commit.
     """
     authority = get_authority()
     ttl = int(current_app.config["RESET_TOKEN_TTL"])
@@ -109,7 +112,6 @@ def send_reset(email: str) -> None:
         minutes=max(1, ttl // 60),
     )
     if user is None:
-        mail.send(message, deliver=False)
         return
     email_tokens.issue(
         user.id, Purpose.RESET, authority=authority, ttl=ttl, token=token, commit=False
@@ -117,8 +119,8 @@ def send_reset(email: str) -> None:
     events.record(
         EventKind.PASSWORD_RESET_REQUESTED, authority=authority, user_id=user.id, commit=False
     )
+    outbox.enqueue(message, ttl=ttl)
     db.session.commit()
-    mail.send(message)
 
 
 # --- The login page's "send again" ticket ---
@@ -157,17 +159,7 @@ def _ticket_serializer() -> URLSafeSerializer:
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        try:
-            send_reset(form.email.data)
-        except mail.MailError:
-            return _page(
-                "auth/forgot.html",
-                503,
-                form=form,
-                error=_(
-                    "We could not send the email just now. Please try again in a few minutes."
-                ),
-            )
+        send_reset(form.email.data)
         return _page("auth/forgot_sent.html", 200, minutes=_minutes("RESET_TOKEN_TTL"))
     return _page("auth/forgot.html", 200, form=form, error=None)
 
@@ -250,13 +242,7 @@ def resend_confirmation():
         if signed_in:
             renew_current_session()  # the banner goes: the new access token says so
         return response
-    try:
-        send_confirmation(user)
-    except mail.MailError:
-        flash(
-            _("We could not send the email just now. Please try again in a few minutes."), "error"
-        )
-        return response
+    send_confirmation(user)
     flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
     return response
 

@@ -15,7 +15,6 @@ from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
-from ..mail import delivery as mail
 from ..sessions import store as session_store
 from ..sessions.authority import get_authority
 from ..web import known_browsers
@@ -82,18 +81,8 @@ def _registered(user: User):
         )
     else:
         flash(_("Welcome! Your account is ready."), "success")
-    try:
-        send_confirmation(user)
-    except mail.MailError:
-        flash(
-            _(
-                "We could not send the confirmation email just now. "
-                "You can ask for it again in a few minutes."
-            ),
-            "error",
-        )
-    else:
-        flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
+    send_confirmation(user)
+    flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
     func,
     select,
@@ -145,3 +146,30 @@ class EmailToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
+
+
+class OutgoingMail(db.Model):
+    """A mail waiting for the mail server (the outbox).
+
+    Written in the transaction that asks for the mail, so a mail is queued exactly when what
+    it reports is committed. The row is deleted once the mail server has taken the message,
+    or once the link in it has expired (``expires_at``): bodies holding a link stay in the
+    database no longer than they can be of use.
+    """
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # names the mail in log lines
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Due when this moment has passed; a sender claims a row by moving it forward (a lease).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (Index("ix_mail_outbox_next_attempt_at", "next_attempt_at"),)

@@ -5,16 +5,12 @@ unset, so a developer running ``make run`` reads each mail (and clicks its link)
 terminal. That is the console backend's only purpose; the SMTP backend never writes a link, a
 token or a mail body to any log.
 
-``send(message, deliver=False)`` does the same work as a real send short of handing the message
-over: it renders nothing less and, for SMTP, connects, greets, authenticates and says NOOP. The
-forgotten-password form uses it for addresses that have no account, so both answers cost one
-SMTP conversation and a server that is down fails both alike (no account probing by timing or
-by error message).
+Nothing here runs on the request path: views queue mail in the outbox (``outbox.enqueue``) and
+a sender hands it over with ``send``.
 """
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
 import sys
@@ -24,9 +20,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 import click
-from flask import Flask, current_app, has_request_context, render_template, request
-
-log = logging.getLogger("gatehouse.mail")
+from flask import Flask, current_app, render_template
 
 EXTENSION_KEY = "gatehouse.mail"
 BACKENDS = ("smtp", "console")
@@ -98,29 +92,16 @@ def compose(kind: str, *, to: str, subject: str, **context: Any) -> Message:
     )
 
 
-def send(message: Message, *, deliver: bool = True) -> None:
-    """Hand the message to the configured backend; raises MailError when that fails.
-
-    A failure is logged as one line naming the mail's kind, the endpoint and the reason, and
-    never the recipient's link or the message body.
-    """
+def send(message: Message) -> None:
+    """Hand the message to the configured backend; raises MailError (naming only the kind of
+    failure, never the link or the body) when that fails."""
     cfg = settings()
     try:
         if cfg.backend == "console":
-            if deliver:
-                _print(message, cfg)
+            _print(message, cfg)
         else:
-            _smtp(message, cfg, deliver)
+            _smtp(message, cfg)
     except (smtplib.SMTPException, OSError) as error:
-        log.error(
-            "mail_failed kind=%s endpoint=%s ip=%s server=%s:%s error=%s",
-            message.kind,
-            request.endpoint if has_request_context() else "-",
-            (request.remote_addr or "-") if has_request_context() else "-",
-            cfg.server,
-            cfg.port,
-            type(error).__name__,
-        )
         raise MailError(type(error).__name__) from error
 
 
@@ -137,7 +118,7 @@ def build(message: Message, sender: str) -> EmailMessage:
     return mime
 
 
-def _smtp(message: Message, cfg: MailSettings, deliver: bool) -> None:
+def _smtp(message: Message, cfg: MailSettings) -> None:
     context = ssl.create_default_context()
     if cfg.use_ssl:
         client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -152,10 +133,7 @@ def _smtp(message: Message, cfg: MailSettings, deliver: bool) -> None:
             client.ehlo()
         if cfg.username:
             client.login(cfg.username, cfg.password or "")
-        if deliver:
-            client.send_message(build(message, cfg.sender))
-        else:
-            client.noop()
+        client.send_message(build(message, cfg.sender))
 
 
 def _print(message: Message, cfg: MailSettings) -> None:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+from flask import jsonify, render_template
 
-from flask import Response, render_template
-from sqlalchemy.exc import SQLAlchemyError
-
-from ..db.engine import ping
-from ..extensions import db
-from . import bp
-
-log = logging.getLogger("gatehouse.health")
+from . import bp, health
 
 
 @bp.get("/")
@@ -21,10 +14,9 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """200 when the app and its database answer, 503 otherwise."""
-    try:
-        ping(db.engine)
-    except SQLAlchemyError as error:
-        log.error("healthz: database unavailable (%s)", type(error).__name__)
-        return Response("unavailable\n", status=503, mimetype="text/plain")
-    return Response("ok\n", mimetype="text/plain")
+    """JSON ``{"status", "database", "redis"}``; 503 when a required dependency is down."""
+    body, status = health.report()
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from flask import Flask, current_app
-from werkzeug.exceptions import ServiceUnavailable
+from sqlalchemy import select
 
 from .authority import EXTENSION_KEY as AUTHORITY_KEY
 
@@ -106,14 +107,20 @@ class RevocationList:
     """The app's list: feeds and asks its store, and decides what a store failure means.
 
     A failed write is logged and otherwise ignored: the session is already revoked in the
-    database, so at worst its access tokens live out their short lifetime. A failed read is a
-    503 that leaves the cookies alone: signing everyone out because Redis blinked would be
-    worse, and trusting a possibly revoked token would defeat the list.
+    database, so at worst its access tokens live out their short lifetime. A failed read asks
+    the database instead (one indexed query: is the session revoked?), so an outage of the
+    store signs nobody out and trusts no revoked token; the store is tried again after
+    ``retry_interval`` seconds, and the outage and the recovery are logged once each. When
+    the database does not answer either, the request gets the 503 page.
     """
 
-    def __init__(self, store: RevocationStore, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: RevocationStore, clock: Callable[[], float], retry_interval: float = 2.0
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.retry_interval = retry_interval
+        self._store_down_until: float | None = None  # monotonic time of the next try
 
     def revoke(self, session_ids: Iterable[str]) -> None:
         ids = list(session_ids)
@@ -125,11 +132,34 @@ class RevocationList:
             log.error("revocation list unavailable on write: %s", type(error).__name__)
 
     def is_revoked(self, session_id: str, now: float) -> bool:
-        try:
-            return self.store.is_revoked(session_id, now)
-        except Exception as error:
-            log.error("revocation list unavailable on read: %s", type(error).__name__)
-            raise ServiceUnavailable() from None
+        down_until = self._store_down_until
+        if down_until is None or time.monotonic() >= down_until:
+            try:
+                revoked = self.store.is_revoked(session_id, now)
+            except Exception as error:
+                if down_until is None:
+                    log.error(
+                        "revocation list unavailable on read: %s; asking the database",
+                        type(error).__name__,
+                    )
+                self._store_down_until = time.monotonic() + self.retry_interval
+            else:
+                if down_until is not None:
+                    log.warning("revocation list available again")
+                    self._store_down_until = None
+                return revoked
+        return _revoked_in_database(session_id)
+
+
+def _revoked_in_database(session_id: str) -> bool:
+    """The database's word: revoked, or gone (pruned after it ended)."""
+    from ..db.models import LoginSession  # here: the models are not needed otherwise
+    from ..extensions import db
+
+    row = db.session.execute(
+        select(LoginSession.revoked_at).where(LoginSession.id == session_id)
+    ).first()
+    return row is None or row.revoked_at is not None
 
 
 def window_for(config) -> int:

@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .authn import wants_json
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -91,8 +93,10 @@ def _http_error(error: HTTPException):
     return response
 
 
-def _database_unavailable(error: OperationalError):
-    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "error")
+def _database_unavailable(error: OperationalError | PoolTimeoutError):
+    """Down, refusing, or slower than DATABASE_STATEMENT_TIMEOUT: one line, then the 503 page."""
+    orig = getattr(error, "orig", None)
+    log.error("database unavailable: %s", type(orig or error).__name__)
     return _http_error(ServiceUnavailable())
 
 

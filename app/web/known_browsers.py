@@ -64,7 +64,6 @@ def after_sign_in(response: Response, user: User, *, mail_if_new: bool) -> None:
     new = not is_known(user)
     remember(response, user)
     remember_language(user)
-    if db.session.dirty:
-        db.session.commit()
     if new and mail_if_new:
         notify(user.id, Notice.NEW_BROWSER)
+    db.session.commit()

@@ -106,7 +106,6 @@ def test_a_taken_address_gets_the_same_answer_and_no_mail(app, client, auth, per
     assert taken.status_code == free.status_code == 200
     assert taken.text.replace("taken@", "X@") == free.text.replace("free@", "X@")
     assert smtpd.inbox.to("taken@example.com") == []
-    assert smtpd.inbox.noops >= 1  # the same SMTP conversation, short of handing a mail over
     with app.app_context():
         rows = db.session.scalars(
             select(EmailToken.email).where(EmailToken.purpose == "email_change")

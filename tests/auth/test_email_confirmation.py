@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.db.models import User
+from app.db.models import OutgoingMail, User
 from app.extensions import db
 from tests.helpers import PASSWORD, csrf_token, parse_set_cookies, request_with
 from tests.mailbox import free_port, mail_config, smtpd  # noqa: F401
@@ -217,15 +217,21 @@ class TestMailServerDown:
     def config_overrides(self):
         return mail_config(free_port())
 
-    def test_sign_up_still_works_and_says_the_mail_failed(self, client, auth):
+    def test_sign_up_still_works_and_the_mail_waits_in_the_outbox(self, app, client, auth):
         response = auth.register(EMAIL)
         assert response.status_code == 302
         account = client.get("/account")
-        assert "We could not send the confirmation email just now" in account.text
+        assert f"We sent a confirmation link to {EMAIL}" in account.text
         assert BANNER in account.text
+        with app.app_context():
+            [row] = db.session.scalars(select(OutgoingMail)).all()
+        assert (row.kind, row.recipient, row.attempts) == ("confirm", EMAIL, 1)
 
-    def test_send_again_says_it_failed(self, client, auth):
+    def test_send_again_replaces_the_link_and_queues_it(self, app, client, auth):
         auth.register(EMAIL)
         response = resend(client)
         assert response.status_code == 302
-        assert "We could not send the email just now" in client.get("/account").text
+        assert f"We sent a new confirmation link to {EMAIL}" in client.get("/account").text
+        with app.app_context():
+            rows = db.session.scalars(select(OutgoingMail)).all()
+        assert [r.kind for r in rows] == ["confirm", "confirm"]

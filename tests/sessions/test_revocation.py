@@ -7,8 +7,11 @@ import uuid
 
 import pytest
 import redis
+from sqlalchemy import select
 
 from app import create_app
+from app.db.models import LoginSession
+from app.extensions import db
 from app.sessions import store as session_store
 from app.sessions.authority import get_authority
 from app.sessions.revocation import (
@@ -56,22 +59,44 @@ def test_memory_store_is_bounded_and_drops_the_oldest_first():
     assert [store.is_revoked(s, 1005) for s in "abcde"] == [False, False, True, True, True]
 
 
-def test_a_failing_store_never_undoes_a_signout_and_a_failing_read_is_503(caplog):
-    class Broken:
-        def add(self, ids, now):
-            raise ConnectionError("down")
+class BrokenStore:
+    def __init__(self) -> None:
+        self.reads = 0
 
-        def is_revoked(self, sid, now):
-            raise ConnectionError("down")
+    def add(self, ids, now):
+        raise ConnectionError("down")
 
-    revocations = RevocationList(Broken(), clock=lambda: 0.0)
-    with caplog.at_level(logging.ERROR, logger="gatehouse.revocation"):
-        revocations.revoke(["a"])  # logged, not raised
-    assert "unavailable on write" in caplog.text
-    from werkzeug.exceptions import ServiceUnavailable
+    def is_revoked(self, sid, now):
+        self.reads += 1
+        raise ConnectionError("down")
 
-    with pytest.raises(ServiceUnavailable):
-        revocations.is_revoked("a", 0.0)
+
+def test_a_failing_store_never_undoes_a_signout_and_a_failing_read_asks_the_database(
+    app, auth, caplog
+):
+    auth.register()
+    auth.logout()
+    auth.login()
+    with app.app_context():
+        ended, live = _ended_and_live()
+        store = BrokenStore()
+        revocations = RevocationList(store, clock=lambda: 0.0, retry_interval=60)
+        with caplog.at_level(logging.ERROR, logger="gatehouse.revocation"):
+            revocations.revoke(["a"])  # logged, not raised
+            assert "unavailable on write" in caplog.text
+            caplog.clear()
+            assert revocations.is_revoked(ended, 0.0) is True
+            assert revocations.is_revoked(live, 0.0) is False
+            assert revocations.is_revoked("no-such-session", 0.0) is True
+    assert store.reads == 1  # the store is left alone until the retry interval has passed
+    assert len(caplog.records) == 1 and "asking the database" in caplog.text
+
+
+def _ended_and_live() -> tuple[str, str]:
+    rows = db.session.execute(select(LoginSession.id, LoginSession.revoked_at)).all()
+    ended = next(r.id for r in rows if r.revoked_at is not None)
+    live = next(r.id for r in rows if r.revoked_at is None)
+    return ended, live
 
 
 # --- through the app ----------------------------------------------------------------------
@@ -202,7 +227,7 @@ def test_without_redis_another_worker_keeps_trusting_the_token(tmp_path, clock):
     assert request_with(worker_b.test_client(), "/account", access=access).status_code == 302
 
 
-def test_redis_down_is_a_503_that_keeps_the_cookies(tmp_path, clock):
+def test_redis_down_keeps_people_signed_in_and_honours_logout(tmp_path, clock):
     app = create_app(
         base_config(
             tmp_path, clock, REVOCATION_STORE_URI="redis://127.0.0.1:1/0", REVOCATION_TIMEOUT=0.2
@@ -212,5 +237,9 @@ def test_redis_down_is_a_503_that_keeps_the_cookies(tmp_path, clock):
     actions.register()  # the revocation list is not needed to sign up
     access, refresh = actions.tokens()
     response = request_with(app.test_client(), "/account", access=access, refresh=refresh)
-    assert response.status_code == 503
-    assert not parse_set_cookies(response)  # nobody is signed out by an outage
+    assert response.status_code == 200  # the database said the session is live
+    cookies = parse_set_cookies(response)
+    assert not any(c.expired for c in cookies.values())  # nobody is signed out by an outage
+    assert actions.logout().status_code == 302
+    refused = request_with(app.test_client(), "/account", access=access)
+    assert refused.status_code == 302  # the database says it was signed out

@@ -12,16 +12,48 @@ TRACE = ("Traceback", 'File "', "sqlalchemy", "werkzeug")
 
 def test_healthz_ok(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.text.strip() == "ok"
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "not_configured"}
     assert not response.headers.getlist("Set-Cookie")
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_healthz_503_when_the_database_is_down(app, client, monkeypatch):
     def broken(_engine):
         raise OperationalError("SELECT 1", {}, Exception("down"))
 
-    monkeypatch.setattr("app.main.routes.ping", broken)
-    assert client.get("/healthz").status_code == 503
+    monkeypatch.setattr("app.main.health.ping", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {
+        "status": "unavailable",
+        "database": "unavailable",
+        "redis": "not_configured",
+    }
+
+
+@pytest.mark.parametrize(
+    "required, status, code",
+    [(["database"], "degraded", 200), (["database", "redis"], "unavailable", 503)],
+)
+def test_healthz_with_redis_down_is_degraded_unless_redis_is_required(
+    tmp_path, clock, required, status, code
+):
+    from app import create_app
+    from tests.helpers import base_config
+
+    app = create_app(
+        base_config(
+            tmp_path,
+            clock,
+            REVOCATION_STORE_URI="redis://127.0.0.1:1/0",
+            REVOCATION_TIMEOUT=0.2,
+            HEALTHZ_REQUIRED=required,
+        )
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == code
+    assert response.json == {"status": status, "database": "ok", "redis": "unavailable"}
 
 
 @pytest.mark.parametrize("path,status", [("/no-such-page", 404), ("/auth/logout", 405)])
