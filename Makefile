@@ -2,17 +2,38 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: `make run` (and `make .venv`) install only what serving the site needs; the
+# test, lint and screenshot targets add the [test] extra (pytest, Playwright, ...) on top.
+STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 EXTRAS ?= test
+PORT ?= 5000
+# axe-core for the browser suite, pinned in tests/browser/package.json (npm; not committed).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: .venv run test lint format test-postgres init-db clean messages translations screenshots bench load
+.PHONY: .venv run test lint format test-postgres init-db clean messages translations screenshots bench load browser-tools
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	touch $(STAMP) $(TEST_STAMP)
+
+browser-tools: $(AXE)
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the accessibility checks of the browser suite will not run"; \
+	fi
 
 .venv: $(STAMP) translations
 
@@ -42,39 +63,39 @@ init-db: $(STAMP) translations
 # Plain HTTP on localhost, so the Secure flag (and the __Host- prefix) is off for this run only.
 run: init-db
 	FLASK_COOKIE_SECURE=false FLASK_ALLOW_INSECURE_COOKIES=true \
-	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
+	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP) translations
+test: $(TEST_STAMP) translations browser-tools
 	$(BIN)/python -m pytest
 
 # The same suite on PostgreSQL: the run creates its own database there and drops it after.
-test-postgres: $(STAMP) translations
+test-postgres: $(TEST_STAMP) translations browser-tools
 	TEST_DATABASE_URL='$(POSTGRES_TEST_URL)' $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info $(MO_FILES)
+	rm -rf $(VENV) .pytest_cache build *.egg-info $(MO_FILES) tests/browser/node_modules
 
 # The landing, login, account and sessions pages at desktop and phone widths, for the README.
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP) translations
 	$(BIN)/python -m tests.browser.screenshots
 
 # Benchmarks (bench-only dependencies come from the [bench] extra).
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python -m bench
 
-load: $(STAMP)
+load: $(TEST_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python -m bench.load
 
 # Lint and type checks: ruff (lint and format) and mypy over the package.
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	$(BIN)/ruff check --fix app tests bench
 	$(BIN)/ruff format app tests bench

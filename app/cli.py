@@ -1,9 +1,9 @@
 """Operations commands: ``flask --app app <command>``.
 
-Accounts and sessions: ``create-user``, ``revoke-sessions``, ``prune-tokens``. Signing keys in
-the instance key file: ``rotate-key``, ``activate-key``, ``remove-key``. Session writes go
-through the session store like every request's do, and ended sessions are recorded as
-security events.
+Accounts and sessions: ``create-user``, ``revoke-sessions``, ``prune`` (retention, run it
+daily; ``prune-tokens`` is its former name). Signing keys in the instance key file:
+``rotate-key``, ``activate-key``, ``remove-key``. Session writes go through the session store
+like every request's do, and ended sessions are recorded as security events.
 """
 
 from __future__ import annotations
@@ -18,21 +18,23 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from .accounts import events
+from .accounts.emails import normalize_email
 from .accounts.events import EventKind
 from .accounts.passwords import get_passwords
-from .auth.forms import RegisterForm, normalize_email
+from .auth.forms import RegisterForm
 from .config import secrets_path
 from .db.models import User, utc
 from .extensions import db
 from .sessions import keys
-from .sessions import store as session_store
 from .sessions.authority import get_authority
+from .sessions.store import RevokeReason, get_session_store
 
 
 def init_app(app: Flask) -> None:
     for command in (
         create_user_command,
         revoke_sessions_command,
+        prune_command,
         prune_tokens_command,
         rotate_key_command,
         activate_key_command,
@@ -79,27 +81,49 @@ def create_user_command(email: str) -> None:
 @with_appcontext
 def revoke_sessions_command(email: str) -> None:
     """Sign a person out everywhere: end every session of the account."""
-    email = normalize_email(email)
-    user_id = db.session.scalar(select(User.id).where(User.email == email))
+    address = normalize_email(email)
+    user_id = db.session.scalar(select(User.id).where(User.email == address)) if address else None
     if user_id is None:
         raise click.ClickException(f"There is no account with the email {email}.")
-    authority = get_authority()
-    ended = session_store.end_user_sessions(user_id, authority=authority, reason="admin")
-    events.record(EventKind.SESSIONS_SIGNED_OUT, authority=authority, user_id=user_id)
+    ended = get_session_store().end_user_sessions(
+        user_id, RevokeReason.ADMIN, event=EventKind.SESSIONS_SIGNED_OUT
+    )
+    shared = bool(current_app.config["REVOCATION_STORE_URI"])
     click.echo(
-        f"Ended {ended} session(s) of {email}. Access tokens already issued stay valid "
-        f"for at most {authority.access_ttl} seconds."
+        f"Ended {ended} session(s) of {address}. "
+        + (
+            "Their access tokens stopped working at once on every worker."
+            if shared
+            else "Access tokens already issued stay valid on running workers until they "
+            f"expire (at most {get_authority().access_ttl} seconds): this process does not "
+            "share their revocation list (set REVOCATION_STORE_URI)."
+        )
     )
 
 
-@click.command("prune-tokens")
+def _prune() -> None:
+    store = get_session_store()
+    pruned = store.prune()
+    days = store.activity_retention // 86_400
+    click.echo(
+        f"Deleted {pruned.sessions} ended session(s) and {pruned.events} security event(s) "
+        f"older than {days} day(s)."
+    )
+
+
+@click.command("prune")
+@with_appcontext
+def prune_command() -> None:
+    """Retention (run daily): delete ended sessions and activity older than
+    ACTIVITY_RETENTION."""
+    _prune()
+
+
+@click.command("prune-tokens", hidden=True)
 @with_appcontext
 def prune_tokens_command() -> None:
-    """Delete refresh tokens and sessions that can never be used again."""
-    pruned = session_store.prune(authority=get_authority())
-    click.echo(
-        f"Deleted {pruned.refresh_tokens} refresh token(s) and {pruned.sessions} session(s)."
-    )
+    """The former name of ``prune``."""
+    _prune()
 
 
 def _key_file() -> Path:

@@ -12,10 +12,13 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from flask import Flask
 
+from .instance_files import PRIVATE_FILE, narrow, private_dir
+from .mfa.keys import ensure_encryption_keys, new_encryption_key
 from .sessions.keys import new_kid, new_signing_key
 
 DEFAULTS: dict[str, Any] = {
@@ -26,13 +29,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_AGE_SHORT": 86_400,
     "REFRESH_REUSE_GRACE": 10,
     "REFRESH_TOKEN_ROTATION": True,
+    "ACTIVITY_RETENTION": 31_536_000,  # 365 days: ended sessions' events are kept this long
     "JWT_ALGORITHM": "HS256",
     "JWT_ISSUER": "gatehouse",
     "JWT_LEEWAY": 0,
     "JWT_KEYS": None,  # {kid: secret or PEM}; generated into the instance folder when unset
     "JWT_ACTIVE_KID": None,
     "VERIFIED_TOKEN_CACHE_SIZE": 4096,
-    # Revocation list (sessions signed out within the last ACCESS_TOKEN_TTL seconds)
+    # Revocation list (revoked sessions, each until its newest access token has expired)
     "REVOCATION_STORE_URI": None,  # None: in process memory; "redis://127.0.0.1:6379/0"
     "REVOCATION_KEY_PREFIX": "gatehouse:revoked:",
     "REVOCATION_MAX_ENTRIES": 100_000,
@@ -68,9 +72,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_TIMEOUT": 0.5,  # seconds, Redis connect and read
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
     "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
-    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_EMAIL": "5 per 15 minutes",  # per account, shared by unknown clients
+    "LOGIN_LIMIT_PER_KNOWN_BROWSER": "5 per 15 minutes",  # per account, each known browser
+    "KNOWN_BROWSER_TTL": 15_552_000,  # seconds (180 days) a known-browser cookie is honoured
+    "KNOWN_BROWSER_MAX_ACCOUNTS": 5,  # accounts one browser's cookie remembers
     "REGISTER_LIMIT_PER_ADDRESS": "20 per hour",
-    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",  # wrong current passwords per account
+    "PASSWORD_CHECK_LIMIT": "20 per 15 minutes",  # new-password checks (change, reset)
     "LANGUAGES": ["en", "ko"],
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",  # or "json": one JSON object per line, with the request id
@@ -102,14 +110,26 @@ DEFAULTS: dict[str, Any] = {
     "FORGOT_LIMIT_PER_EMAIL": "5 per hour",
     "FORGOT_LIMIT_PER_ADDRESS": "30 per hour",
     "CONFIRM_RESEND_LIMIT": "3 per hour",
+    # The site's own address: every absolute link in a mail starts with it, and requests for
+    # any other host get 400 (TRUSTED_HOSTS, derived from it unless set). Required with debug
+    # off and mail sent over SMTP; without it (development, console mail) links point at
+    # DEVELOPMENT_PUBLIC_URL and only loopback hosts, on any port, are served.
+    "PUBLIC_URL": None,
+    "TRUSTED_HOSTS": None,
+    # Strong sign-in (passkeys, authenticator app, recovery codes, recent sign-in)
+    "MFA_ENCRYPTION_KEYS": None,  # [active, older...] Fernet keys; generated when unset
+    "MFA_STEP_TTL": 300,  # seconds a pending second step or WebAuthn challenge lives
+    "MFA_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # wrong second-step codes per account
+    "WEBAUTHN_RP_ID": None,  # None: the host of PUBLIC_URL (or, in debug/testing, the request's)
+    "WEBAUTHN_ORIGIN": None,  # None: PUBLIC_URL's origin (or, in debug/testing, the request's)
+    "WEBAUTHN_RP_NAME": "Gatehouse",
+    "RECENT_AUTH_MAX_AGE": 600,  # seconds since the last interactive sign-in, for security changes
     # The account's life: email change, deletion, export, security mails
     "EMAIL_CHANGE_TOKEN_TTL": 86_400,  # the link to the new address
     "EMAIL_UNDO_TOKEN_TTL": 604_800,  # the old address's undo link: 7 days
     "LOCKDOWN_TOKEN_TTL": 2_592_000,  # a security mail's "This wasn't me" link: 30 days
     "EMAIL_CHANGE_LIMIT": "5 per hour",
     "EXPORT_LIMIT": "5 per hour",
-    "KNOWN_BROWSER_COOKIE_NAME": None,  # None: "known_browser", "__Host-known_browser" secure
-    "KNOWN_BROWSER_MAX_AGE": 31_536_000,  # one year
     # Breached passwords: the Pwned Passwords range API (k-anonymity, padded)
     "PWNED_PASSWORDS_ENABLED": True,
     "PWNED_PASSWORDS_URL": "https://api.pwnedpasswords.com/range/",
@@ -126,6 +146,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRETS_FILE = "secrets.json"
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # what ``make run`` serves
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]  # werkzeug compares hosts without their port
 MIN_HMAC_KEY_BYTES = 32
 
 
@@ -145,7 +167,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 def _finish(app: Flask) -> None:
     """Derive the values that depend on others, and fill in missing secrets."""
     cfg = app.config
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.instance_path))
+    narrow(secrets_path(app), PRIVATE_FILE)  # a key file copied in with a wider mode
     uri = cfg["SQLALCHEMY_DATABASE_URI"] or (
         "sqlite:///" + os.path.join(app.instance_path, "gatehouse.sqlite3")
     )
@@ -158,13 +181,14 @@ def _finish(app: Flask) -> None:
         if not cfg["JWT_KEYS"]:
             cfg["JWT_KEYS"] = stored["JWT_KEYS"]
             cfg["JWT_ACTIVE_KID"] = stored["JWT_ACTIVE_KID"]
+    if not cfg["MFA_ENCRYPTION_KEYS"]:
+        cfg["MFA_ENCRYPTION_KEYS"] = ensure_encryption_keys(secrets_path(app))
     if not cfg["JWT_ACTIVE_KID"]:
         cfg["JWT_ACTIVE_KID"] = next(iter(cfg["JWT_KEYS"]))
     secure = bool(cfg["COOKIE_SECURE"])
     prefix = "__Host-" if secure else ""
     cfg["ACCESS_COOKIE_NAME"] = cfg["ACCESS_COOKIE_NAME"] or prefix + "access_token"
     cfg["REFRESH_COOKIE_NAME"] = cfg["REFRESH_COOKIE_NAME"] or prefix + "refresh_token"
-    cfg["KNOWN_BROWSER_COOKIE_NAME"] = cfg["KNOWN_BROWSER_COOKIE_NAME"] or prefix + "known_browser"
     # Flask's own session cookie (it carries only the CSRF token) follows the same policy.
     cfg["SESSION_COOKIE_NAME"] = prefix + "session"
     cfg["SESSION_COOKIE_SECURE"] = secure
@@ -177,6 +201,36 @@ def _finish(app: Flask) -> None:
             "development server set ALLOW_INSECURE_COOKIES=true (FLASK_ALLOW_INSECURE_COOKIES)."
         )
     _check_keys(cfg)
+    _public_url(cfg)
+
+
+def _public_url(cfg: Any) -> None:
+    """Settle PUBLIC_URL and TRUSTED_HOSTS (SPEC section 9)."""
+    public_url = cfg["PUBLIC_URL"]
+    if public_url:
+        parts = urlsplit(str(public_url).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RuntimeError(
+                "PUBLIC_URL must be the site's absolute address, like https://login.example.com"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise RuntimeError("PUBLIC_URL must not carry a query, a fragment or credentials")
+        cfg["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        default_hosts = [parts.hostname]
+    else:
+        backend = cfg["MAIL_BACKEND"] or ("smtp" if cfg["MAIL_SERVER"] else "console")
+        if backend == "smtp" and not cfg["DEBUG"]:
+            raise RuntimeError(
+                "PUBLIC_URL is not set, so the links in mails would have no trustworthy "
+                "address. Set PUBLIC_URL (FLASK_PUBLIC_URL) to the site's address, like "
+                "https://login.example.com."
+            )
+        cfg["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
+        default_hosts = list(LOOPBACK_HOSTS)
+    hosts = cfg["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):  # FLASK_TRUSTED_HOSTS=a.example,b.example
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    cfg["TRUSTED_HOSTS"] = list(hosts) if hosts else default_hosts
 
 
 def _limiter_storage_timeouts(cfg: Any) -> None:
@@ -213,6 +267,7 @@ def load_or_create_secrets(path: Path, algorithm: str = "HS256") -> dict[str, An
         "SECRET_KEY": secrets.token_urlsafe(32),
         "JWT_KEYS": {kid: new_signing_key(algorithm)},
         "JWT_ACTIVE_KID": kid,
+        "MFA_ENCRYPTION_KEYS": [new_encryption_key()],
     }
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

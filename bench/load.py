@@ -43,6 +43,7 @@ def site_environment(tmp: Path, ttl: int) -> dict[str, str]:
             "FLASK_JWT_KEYS": json.dumps({"load": secrets.token_urlsafe(32)}),
             "FLASK_JWT_ACTIVE_KID": "load",
             "FLASK_ACCESS_TOKEN_TTL": str(ttl),
+            "FLASK_REFRESH_REUSE_GRACE": str(max(0, min(10, ttl - 1))),
             "FLASK_RATELIMIT_ENABLED": "false",
             "FLASK_COOKIE_SECURE": "false",
             "FLASK_ALLOW_INSECURE_COOKIES": "true",

@@ -1,8 +1,9 @@
 """Shared fixtures: an app on a throw-away database, a controllable clock, the form actions
 of tests/helpers.py, a SQL counter, and the leak guard around every test.
 
-The database is a SQLite file per test or, when ``TEST_DATABASE_URL`` is set, a PostgreSQL
-database of this run's own, emptied after every test (see tests/databases.py)."""
+The database is a SQLite file per test, copied from one migrated template, or, when
+``TEST_DATABASE_URL`` is set, a PostgreSQL database of this run's own, emptied after every test
+(see tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,15 @@ _DATABASE = databases.STATE
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _run_database():
-    """With TEST_DATABASE_URL: this run's own PostgreSQL database, dropped at the end."""
+def _run_database(tmp_path_factory):
+    """With TEST_DATABASE_URL: this run's own PostgreSQL database, dropped at the end.
+    Without: the migrated SQLite template that every test's database is copied from."""
     server = databases.requested_url()
     if server is None:
+        template_dir = tmp_path_factory.mktemp("template-database")
+        _DATABASE["sqlite_template"] = databases.migrated_sqlite_template(template_dir)
         yield None
+        _DATABASE["sqlite_template"] = None
         return
     try:
         with databases.admin_engine(server).connect():

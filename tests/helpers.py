@@ -12,6 +12,7 @@ from tests import databases
 
 PASSWORD = "correct-horse-battery-staple"
 HMAC_KEY = "k" * 32 + "-test-signing-key"
+MFA_KEY = "bWZhLXRlc3QtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="  # a Fernet key (32 bytes, base64)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -28,21 +29,39 @@ class FakeClock:
         self.now += seconds
 
 
-def database_uri(tmp_path) -> str:
-    """This test's database: the PostgreSQL schema, or a SQLite file in ``tmp_path``."""
+def database_uri(tmp_path, migrated: bool = True) -> str:
+    """This test's database: the PostgreSQL schema, or a SQLite file in ``tmp_path``.
+
+    The SQLite file starts as a copy of the run's migrated template, or, with
+    ``migrated=False``, does not exist yet (the app creates it empty).
+    """
     databases.STATE["used"] = True
-    return databases.STATE["uri"] or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if databases.STATE["uri"]:
+        return databases.STATE["uri"]
+    path = tmp_path / "test.sqlite3"
+    if migrated:
+        databases.copy_of_template(path)
+    return f"sqlite:///{path}"
 
 
 def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
+    """The test app's settings; ``AUTO_CREATE_SCHEMA=False`` leaves a new SQLite file empty."""
+    if "SQLALCHEMY_DATABASE_URI" in overrides:
+        uri = overrides["SQLALCHEMY_DATABASE_URI"]
+    else:
+        uri = database_uri(
+            tmp_path, migrated=overrides.get("AUTO_CREATE_SCHEMA", True) is not False
+        )
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "JWT_KEYS": {"k1": HMAC_KEY},
         "JWT_ACTIVE_KID": "k1",
-        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        "MFA_ENCRYPTION_KEYS": [MFA_KEY],
+        "SQLALCHEMY_DATABASE_URI": uri,
         "COOKIE_SECURE": False,
         "ALLOW_INSECURE_COOKIES": True,
+        "PUBLIC_URL": "http://localhost",  # the test client's own host
         "RATELIMIT_ENABLED": False,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8,
@@ -150,3 +169,34 @@ def request_with(
     if refresh is not None:
         fresh.set_cookie("refresh_token", refresh)
     return fresh.open(path, method=method, headers=headers or {})
+
+
+def live_refresh_tokens(app) -> int:
+    """How many refresh tokens can still be refreshed: one per open session at most."""
+    from app.db.models import LoginSession
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(
+            db.select(db.func.count())
+            .select_from(LoginSession)
+            .where(LoginSession.revoked_at.is_(None), LoginSession.current_hash.is_not(None))
+        )
+
+
+def session_holding(app, token: str):
+    """The session row whose current or previous refresh token is ``token`` (None if none)."""
+    from app.db.models import LoginSession
+    from app.extensions import db
+    from app.sessions.tokens import hash_token
+
+    digest = hash_token(token)
+    with app.app_context():
+        found = db.session.scalar(
+            db.select(LoginSession).where(
+                db.or_(LoginSession.current_hash == digest, LoginSession.previous_hash == digest)
+            )
+        )
+        if found is not None:
+            db.session.expunge(found)
+        return found

@@ -1,4 +1,4 @@
-"""Operations commands run through Flask's CLI runner: create-user, revoke-sessions, prune-tokens."""
+"""Operations commands run through Flask's CLI runner: create-user, revoke-sessions, prune."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import logging
 
 from sqlalchemy import func, select
 
-from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
+from app.db.models import LoginSession, SecurityEvent, User
 from app.extensions import db
-from tests.helpers import PASSWORD, AuthActions, parse_set_cookies, request_with
+from tests.helpers import (
+    PASSWORD,
+    AuthActions,
+    live_refresh_tokens,
+    parse_set_cookies,
+    request_with,
+)
 
 EMAIL = "ops@example.com"
 
@@ -94,41 +100,51 @@ def test_revoke_sessions_for_an_unknown_email_says_so(runner):
     assert result.exit_code == 1 and "no account" in result.output
 
 
-def test_prune_tokens_deletes_only_what_can_never_be_used_again(app, client, clock, runner, auth):
+def test_prune_deletes_only_sessions_that_can_never_be_used_again(
+    app, client, clock, runner, auth
+):
     # A session that logs out (revoked), one that reaches its absolute end, one that lives on.
     auth.register("gone@example.com")
     auth.logout()
+    assert (live_refresh_tokens(app), count(app, LoginSession)) == (0, 1)
     ended = AuthActions(app.test_client())
     ended.register("ended@example.com")
     clock.advance(app.config["SESSION_MAX_AGE_SHORT"] - 3600)
     alive = AuthActions(app.test_client())
     alive.register(EMAIL)
     first_refresh = alive.tokens()[1]
-    # Rotate the live session once: its first token is replaced but must stay (reuse check).
     rotated = parse_set_cookies(request_with(client, refresh=first_refresh))["refresh_token"].value
     clock.advance(3600)
-    before = count(app, RefreshToken), count(app, LoginSession)
-    assert before == (3, 3)
+    assert count(app, LoginSession) == 3
 
-    result = runner.invoke(args=["prune-tokens"])
+    result = runner.invoke(args=["prune"])
 
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 refresh token(s) and 2 session(s)." in result.output
-    assert (count(app, RefreshToken), count(app, LoginSession)) == (2, 1)
+    assert "Deleted 2 ended session(s) and 0 security event(s)" in result.output
+    assert count(app, LoginSession) == 1
     assert request_with(client, refresh=rotated).status_code == 200
-    again = runner.invoke(args=["prune-tokens"])
-    assert "Deleted 0 refresh token(s) and 0 session(s)." in again.output
+    again = runner.invoke(args=["prune-tokens"])  # the former name still works
+    assert "Deleted 0 ended session(s)" in again.output
 
 
-def test_prune_tokens_removes_tokens_that_ran_out_long_ago(app, clock, runner, auth):
+def test_prune_deletes_an_idle_session_once_its_tokens_ran_out(app, clock, runner, auth):
     auth.register(EMAIL)
     auth.logout()
-    assert "and 1 session(s)" in runner.invoke(args=["prune-tokens"]).output  # the logout
-    auth.login(EMAIL, remember=True)
-    clock.advance(app.config["REFRESH_TOKEN_TTL"] + 1)
-    # Ran out just now: kept, since beside a valid access token it may still be renewed.
-    assert "Deleted 0 refresh token(s)" in runner.invoke(args=["prune-tokens"]).output
-    clock.advance(app.config["ACCESS_TOKEN_TTL"])
-    result = runner.invoke(args=["prune-tokens"])
-    assert "Deleted 1 refresh token(s) and 0 session(s)." in result.output
-    assert (count(app, RefreshToken), count(app, LoginSession)) == (0, 1)
+    auth.login(EMAIL, remember=True)  # a 30-day session with a 14-day refresh token
+    clock.advance(app.config["REFRESH_TOKEN_TTL"] - 1)
+    assert "Deleted 1 ended session(s)" in runner.invoke(args=["prune"]).output  # the logout
+    assert count(app, LoginSession) == 1
+    clock.advance(2)  # the refresh token and every access token of the session ran out
+    assert "Deleted 1 ended session(s)" in runner.invoke(args=["prune"]).output
+    assert count(app, LoginSession) == 0
+
+
+def test_prune_deletes_activity_older_than_the_retention(app, clock, runner, auth):
+    auth.register(EMAIL)  # one "register" event now
+    clock.advance(app.config["ACTIVITY_RETENTION"] - 10)
+    auth.login(EMAIL)  # one "login" event, 10 s before the first one is due
+    clock.advance(11)
+    result = runner.invoke(args=["prune"])
+    assert "and 1 security event(s) older than 365 day(s)" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(SecurityEvent.kind)).all() == ["login"]

@@ -14,10 +14,10 @@ from tests.helpers import base_config
 
 
 def test_config_order_env_beats_defaults_and_test_config_beats_env(tmp_path, clock, monkeypatch):
-    monkeypatch.setenv("FLASK_ACCESS_TOKEN_TTL", "2")
+    monkeypatch.setenv("FLASK_ACCESS_TOKEN_TTL", "20")
     monkeypatch.setenv("FLASK_REFRESH_REUSE_GRACE", "3")
     app = create_app(base_config(tmp_path, clock, REFRESH_REUSE_GRACE=4))
-    assert app.config["ACCESS_TOKEN_TTL"] == 2
+    assert app.config["ACCESS_TOKEN_TTL"] == 20
     assert app.config["REFRESH_REUSE_GRACE"] == 4
     assert app.config["REFRESH_TOKEN_TTL"] == 1_209_600
 

@@ -1,7 +1,8 @@
 """The account's life: change the email address, download the account's data, delete it.
 
 Each view hands the work to one operation of ``app.accounts`` (one transaction that records
-its event) and only turns the outcome into a page, a download or a redirect.
+its event) and only turns the outcome into a page, a download or a redirect. All of them ask
+for a recent sign-in (``recent_auth_required``): a stale one is sent to ``/auth/reauth``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from ..accounts import deletion, email_change
 from ..accounts.export import export_account
 from ..db.models import User
 from ..extensions import db
-from ..sessions.authority import get_authority
-from ..web.authn import login_required, set_final_token_cookies
-from ..web.forms import PostButtonForm
+from ..web.authn import expire_tokens
+from ..web.recent_auth import recent_auth_required
 from ..web.throttle import limiter, signed_in_user
 from . import bp
 from .forms import ChangeEmailForm, DeleteAccountForm
@@ -35,8 +35,11 @@ from .forms import ChangeEmailForm, DeleteAccountForm
 email_change_per_user = limiter.limit(
     lambda: current_app.config["EMAIL_CHANGE_LIMIT"], key_func=signed_in_user, methods=["POST"]
 )
-export_per_user = limiter.limit(
-    lambda: current_app.config["EXPORT_LIMIT"], key_func=signed_in_user, methods=["POST"]
+# The data export shares one budget per account between the page and the API.
+export_per_user = limiter.shared_limit(
+    lambda: current_app.config["EXPORT_LIMIT"],
+    scope="account.export_download",
+    key_func=signed_in_user,
 )
 
 
@@ -48,7 +51,7 @@ def _account() -> User:
 
 
 @bp.route("/email", methods=["GET", "POST"])
-@login_required
+@recent_auth_required
 @email_change_per_user
 def change_email():
     user = _account()
@@ -58,9 +61,7 @@ def change_email():
         if new_email == user.email:
             form.email.errors.append(_("This is already your email address."))
         else:
-            email_change.request_change(
-                user, new_email, authority=get_authority(), session_id=g.user.session_id
-            )
+            email_change.request_change(user, new_email, session_id=g.user.session_id)
             return render_template(
                 "account/email_sent.html",
                 new_email=new_email,
@@ -71,24 +72,22 @@ def change_email():
 
 
 @bp.get("/export")
-@login_required
+@recent_auth_required
 def export():
-    return render_template("account/export.html", form=PostButtonForm())
+    return render_template("account/export.html")
 
 
 @bp.post("/export")
-@login_required
+@recent_auth_required
 @export_per_user
 def export_download():
-    if not PostButtonForm().validate_on_submit():
-        abort(400)
-    return export_response(g.user.user_id)
+    """CSRFProtect has checked the form's token: the download is the button's POST."""
+    return export_response(g.user.user_id, g.user.session_id)
 
 
-def export_response(user_id: int) -> Response:
+def export_response(user_id: int, session_id: str | None) -> Response:
     """The JSON document as an attachment, never cached (shared by the page and the API)."""
-    authority = get_authority()
-    document = export_account(user_id, authority=authority)
+    document = export_account(user_id, session_id=session_id)
     if document is None:
         abort(404)
     day = document["exported_at"][:10]
@@ -100,14 +99,14 @@ def export_response(user_id: int) -> Response:
 
 
 @bp.route("/delete", methods=["GET", "POST"])
-@login_required
+@recent_auth_required
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        deleted = deletion.delete_account(g.user.user_id, authority=get_authority())
+        deleted = deletion.delete_account(g.user.user_id)
         if deleted is None:
             abort(404)
-        set_final_token_cookies(None)
+        expire_tokens()
         flash(
             _("Your account and everything stored about it have been deleted. Goodbye!"),
             "success",

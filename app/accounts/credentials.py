@@ -1,4 +1,8 @@
-"""Checking an email and password, the same way for the login form and the JSON API."""
+"""Checking an email and password, the same way for the login form and the JSON API.
+
+The check is split in two, so that the web layer can count the attempt between them: find
+the account (one indexed SELECT), count the attempt in the throttle, then check the password.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +13,43 @@ from ..db.models import User
 from ..extensions import db
 from ..sessions.authority import get_authority
 from . import events
+from .emails import normalize_email
 from .events import EventKind
 from .passwords import get_passwords
 
-MAX_EMAIL_LENGTH = 320
+
+def find_account(email: object) -> User | None:
+    """The account of ``email`` (any spelling ``normalize_email`` maps to it), or None."""
+    address = normalize_email(email)
+    if address is None:
+        return None
+    return db.session.scalar(select(User).where(User.email == address))
 
 
-def verify_credentials(email: str, password: str) -> User | None:
-    """The account if the password is its own, else None (and the failure is recorded).
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; a failure is recorded.
 
-    An unknown email costs one argon2 run too, so the time taken does not tell which part was
-    wrong. A hash made with older argon2 parameters is upgraded on success.
+    No account still costs the same argon2 work, so the time taken does not tell which part
+    was wrong. A hash made with older argon2 parameters, or of the password before Unicode
+    normalisation, is upgraded on success.
     """
-    user = None
-    if len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email:  # no address has either
-        user = db.session.scalar(select(User).where(User.email == email))
     passwords = get_passwords()
-    if not passwords.verify(user.password_hash if user else None, password):
+    verdict = passwords.check(user.password_hash if user else None, password)
+    if not verdict.ok or user is None:
         events.record(
             EventKind.LOGIN_FAILED, authority=get_authority(), user_id=user.id if user else None
         )
-        return None
-    if passwords.needs_rehash(user.password_hash):
+        return False
+    if verdict.rehash:  # older argon2 parameters, or a hash of the raw (unnormalised) form
         user.password_hash = passwords.hash(password)
         db.session.commit()
-    return user
+    return True
+
+
+def verify_credentials(email: object, password: str) -> User | None:
+    """The account if the password is its own, else None (and the failure is recorded)."""
+    user = find_account(email)
+    return user if check_password(user, password) else None
 
 
 def confirmation_pending(user: User) -> bool:

@@ -1,11 +1,12 @@
 """Deleting an account: every session ends at once and nothing about the person is kept.
 
-One transaction deletes the sessions and refresh tokens (through the session store), the mails
-still queued for the address, and the user row, and the database's ``ON DELETE CASCADE``
-foreign keys take everything else that hangs off it (mail links, activity, and any table that
-references ``users.id``); the goodbye mail is queued in the same transaction. Once it has
-committed, the sessions go on the revocation list, so an access token still running on another
-device is refused at its next request, on every worker. The address is free again at once.
+One transaction of the session store ends and deletes the sessions, deletes the mails still
+queued for the address and the user row, and the database's ``ON DELETE CASCADE`` foreign
+keys take everything else that hangs off it (mail links, activity, passkeys, second factors,
+and any table that references ``users.id``); the goodbye mail is queued in the same
+transaction. Once it has committed, the sessions that were open are on the revocation list,
+so an access token still running on another device is refused at its next request, on every
+worker. The address is free again at once.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from ..db.models import OutgoingMail, User
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
-from ..sessions import store as session_store
-from ..sessions.authority import Authority
-from . import events
+from ..sessions.store import get_session_store
 from .events import EventKind
 from .security_mail import in_language
 
@@ -34,22 +33,22 @@ class DeletedAccount:
     sessions_ended: int
 
 
-def delete_account(user_id: int, *, authority: Authority) -> DeletedAccount | None:
+def delete_account(user_id: int) -> DeletedAccount | None:
     """Delete the account and all it owns; None when there is no such account."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        return None
-    email, locale = user.email, user.locale
-    session_ids = session_store.delete_user_sessions(user_id)
-    events.record(EventKind.ACCOUNT_DELETED, authority=authority, user_id=user_id, commit=False)
-    db.session.execute(delete(OutgoingMail).where(OutgoingMail.recipient == email))
-    db.session.expunge(user)
-    db.session.execute(delete(User).where(User.id == user_id))
-    with in_language(locale):  # the last mail to the address, in the person's language
-        goodbye = mail.compose(
-            "goodbye", to=email, subject=_("Your Gatehouse account has been deleted")
-        )
-    outbox.enqueue(goodbye, ttl=GOODBYE_TTL)
-    db.session.commit()
-    session_store.announce_ended(session_ids)
-    return DeletedAccount(email, len(session_ids))
+    store = get_session_store()
+    with store.transaction() as txn:
+        user = db.session.get(User, user_id)
+        if user is None:
+            return None
+        email, locale = user.email, user.locale
+        ended = store.stage_delete_user_sessions(txn, user_id)
+        store.events.add(EventKind.ACCOUNT_DELETED, user_id=user_id)  # a log line only
+        db.session.execute(delete(OutgoingMail).where(OutgoingMail.recipient == email))
+        db.session.expunge(user)
+        db.session.execute(delete(User).where(User.id == user_id))
+        with in_language(locale):  # the last mail to the address, in the person's language
+            goodbye = mail.compose(
+                "goodbye", to=email, subject=_("Your Gatehouse account has been deleted")
+            )
+        outbox.enqueue(goodbye, ttl=GOODBYE_TTL)
+    return DeletedAccount(email, ended)

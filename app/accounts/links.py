@@ -7,14 +7,23 @@ purpose (except lockdown links: every security mail's link keeps working): issui
 deletes the older, and using one is a compare-and-set update
 (``used_at IS NULL``), so two submissions of the same link can never both succeed. Expiry is
 read from the Authority clock.
+
+A link is only as good as the account state it was mailed for: ``revoke_all`` kills every
+outstanding link of an account that could change it (reset, confirmation, email change), and
+every operation that changes the password or the email calls it, so a link mailed before the
+change can never undo it. The links that take an account back from someone else (the old
+address's undo, every security mail's "This wasn't me") survive it: a password change is the
+first thing a person who took the account over would make.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..db.models import EmailToken, utc
 from ..extensions import db
@@ -34,6 +43,8 @@ class Purpose(str, Enum):
 
 # Purposes of which a user may hold several live links at once.
 MANY_LIVE = frozenset({Purpose.LOCKDOWN})
+# Links that take the account back; a password or email change leaves them alive.
+TAKE_BACK = frozenset({Purpose.EMAIL_UNDO, Purpose.LOCKDOWN})
 
 
 def new_token() -> str:
@@ -50,29 +61,56 @@ def issue(
     token: str | None = None,
     email: str | None = None,
     commit: bool = True,
+    execute: Callable[..., Any] | None = None,
 ) -> str:
     """Store a new token for ``user_id`` (hash only), killing any older one of that purpose.
 
     ``email`` is the address the link concerns (the new address of a change, the old one of
-    its undo); lockdown links leave older ones alive.
+    its undo); lockdown links leave older ones alive. ``execute`` runs the statements in the
+    caller's transaction (default: the ORM session's).
     """
     token = token or new_token()
     now = authority.now()
+    run = execute or db.session.execute
     if purpose not in MANY_LIVE:
-        revoke(user_id, purpose)
-    db.session.add(
-        EmailToken(
-            purpose=purpose.value,
-            user_id=user_id,
-            token_hash=hash_token(token),
-            created_at=utc(now),
-            expires_at=utc(now + ttl),
-            email=email,
+        run(
+            delete(EmailToken).where(
+                EmailToken.user_id == user_id, EmailToken.purpose == purpose.value
+            )
         )
+    run(
+        insert(EmailToken),
+        {
+            "purpose": purpose.value,
+            "user_id": user_id,
+            "token_hash": hash_token(token),
+            "created_at": utc(now),
+            "expires_at": utc(now + ttl),
+            "email": email,
+        },
     )
     if commit:
         db.session.commit()
     return token
+
+
+def revoke_all(user_id: int, *, commit: bool = False) -> int:
+    """Kill every outstanding reset, confirmation and email-change link of ``user_id``; how
+    many there were (the take-back links stay, see the module docstring).
+
+    Called in the same transaction as a password or email change (the caller commits).
+    """
+    result = db.session.execute(
+        delete(EmailToken)
+        .where(
+            EmailToken.user_id == user_id,
+            EmailToken.purpose.not_in([p.value for p in TAKE_BACK]),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if commit:
+        db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def peek(token: str, purpose: Purpose, *, authority: Authority) -> int | None:

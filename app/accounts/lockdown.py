@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,9 +21,9 @@ from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
-from ..sessions import store as session_store
 from ..sessions.authority import Authority
-from . import events
+from ..sessions.store import RevokeReason, get_session_store
+from ..web.public_url import external_url
 from . import links as email_tokens
 from .events import EventKind
 from .links import Purpose
@@ -34,6 +34,7 @@ from .security_mail import in_language
 @dataclass(frozen=True)
 class LockedDown:
     email: str  # where the reset link goes
+    sessions_ended: int
 
 
 def owner(token: str, *, authority: Authority) -> User | None:
@@ -42,43 +43,38 @@ def owner(token: str, *, authority: Authority) -> User | None:
     return db.session.get(User, found[0]) if found is not None else None
 
 
-def lock_down(token: str, *, authority: Authority) -> LockedDown | None:
+def lock_down(token: str) -> LockedDown | None:
     """Secure the account of a live lockdown link; None when the link is not live."""
-    found = email_tokens.consume_address(token, Purpose.LOCKDOWN, authority=authority)
-    user = db.session.get(User, found[0]) if found is not None else None
-    if found is None or user is None:
-        db.session.rollback()
-        return None
-    notified = found[1]
-    if notified and notified != user.email and not _taken(notified, user.id):
-        user.email = notified  # the notice went to the address the account had before
-        user.email_confirmed_at = utc(authority.now())
-    user.password_hash = get_passwords().hash(secrets.token_urlsafe(32))
-    user.known_browsers_epoch = (user.known_browsers_epoch or 0) + 1
-    email_tokens.revoke(
-        user.id,
-        Purpose.LOCKDOWN,
-        Purpose.RESET,
-        Purpose.CONFIRM,
-        Purpose.EMAIL_CHANGE,
-        Purpose.EMAIL_UNDO,
-    )
-    ttl = int(current_app.config["RESET_TOKEN_TTL"])
-    reset = email_tokens.issue(user.id, Purpose.RESET, authority=authority, ttl=ttl, commit=False)
-    events.record(EventKind.LOCKDOWN, authority=authority, user_id=user.id, commit=False)
-    with in_language(user.locale):
-        message = mail.compose(
-            "reset",
-            to=user.email,
-            subject=_("Reset your password"),
-            link=url_for("auth.reset_password", token=reset, _external=True),
-            minutes=max(1, ttl // 60),
+    store = get_session_store()
+    with store.transaction() as txn:
+        found = email_tokens.consume_address(token, Purpose.LOCKDOWN, authority=store.authority)
+        user = db.session.get(User, found[0]) if found is not None else None
+        if found is None or user is None:
+            return None
+        notified = found[1]
+        if notified and notified != user.email and not _taken(notified, user.id):
+            user.email = notified  # the notice went to the address the account had before
+            user.email_confirmed_at = utc(store.authority.now())
+        user.password_hash = get_passwords().hash(secrets.token_urlsafe(32))
+        user.known_browsers_epoch = (user.known_browsers_epoch or 0) + 1
+        email_tokens.revoke(user.id, *Purpose)  # every mailed link dies, this one included
+        ttl = int(current_app.config["RESET_TOKEN_TTL"])
+        reset = email_tokens.issue(
+            user.id, Purpose.RESET, authority=store.authority, ttl=ttl, commit=False
         )
-    outbox.enqueue(message, ttl=ttl)
-    email = user.email
-    session_store.end_user_sessions(user.id, authority=authority, reason="lockdown")
-    db.session.commit()  # when there was no session to end
-    return LockedDown(email)
+        ended = store.stage_end_user_sessions(txn, user.id, RevokeReason.LOCKDOWN)
+        store.events.add(EventKind.LOCKDOWN, user_id=user.id)
+        with in_language(user.locale):
+            message = mail.compose(
+                "reset",
+                to=user.email,
+                subject=_("Reset your password"),
+                link=external_url("auth.reset_password", token=reset),
+                minutes=max(1, ttl // 60),
+            )
+        outbox.enqueue(message, ttl=ttl)
+        email = user.email
+    return LockedDown(email, ended)
 
 
 def _taken(email: str, user_id: int) -> bool:

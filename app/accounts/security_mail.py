@@ -2,31 +2,36 @@
 
 Sent after a sign-in from a browser the account has not used before, a password change or
 reset, an email change (to the old address, with its undo link), a session ended for a reused
-refresh token, and whatever else is mapped in ``EVENT_NOTICES``. Each mail is rendered in the
+refresh token, a passkey added or removed, the authenticator app turned on or off, new
+recovery codes, and whatever else is mapped in ``EVENT_NOTICES``. Each mail is rendered in the
 language the person last used (``users.locale``), as text and HTML, and carries a "This wasn't
 me" link (``/auth/lockdown/<token>``) whose token is stored hashed like every mail link.
 
-A mail is queued in the outbox within the transaction that records what it reports, so it
-goes out exactly when that change is committed, off the request path, with retries.
+A mail is queued in the outbox within the transaction that records what it reports (the
+event's listener gets that transaction's ``execute``, also for a refresh that runs on a
+connection of its own), so it goes out exactly when that change is committed, off the request
+path, with retries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
 from ..sessions.authority import get_authority
+from ..web.public_url import external_url
 from . import events
 from . import links as email_tokens
 from .events import EventKind
@@ -38,12 +43,22 @@ class Notice(str, Enum):
     PASSWORD_CHANGED = "password_changed"
     EMAIL_CHANGED = "email_changed"
     SESSION_REUSED = "session_reused"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
+    TOTP_ENABLED = "totp_enabled"
+    TOTP_DISABLED = "totp_disabled"
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated"
 
 
 # Events whose recording alone sends a mail (the others are sent by their operations).
 EVENT_NOTICES = {
     EventKind.PASSWORD_CHANGED: Notice.PASSWORD_CHANGED,
     EventKind.REFRESH_TOKEN_REUSE: Notice.SESSION_REUSED,
+    EventKind.PASSKEY_ADDED: Notice.PASSKEY_ADDED,
+    EventKind.PASSKEY_REMOVED: Notice.PASSKEY_REMOVED,
+    EventKind.TOTP_ENABLED: Notice.TOTP_ENABLED,
+    EventKind.TOTP_DISABLED: Notice.TOTP_DISABLED,
+    EventKind.RECOVERY_CODES_GENERATED: Notice.RECOVERY_CODES_GENERATED,
 }
 
 SUBJECTS = {
@@ -51,6 +66,11 @@ SUBJECTS = {
     Notice.PASSWORD_CHANGED: _l("Your Gatehouse password was changed"),
     Notice.EMAIL_CHANGED: _l("The email address of your Gatehouse account was changed"),
     Notice.SESSION_REUSED: _l("A Gatehouse session was ended for your safety"),
+    Notice.PASSKEY_ADDED: _l("A passkey was added to your Gatehouse account"),
+    Notice.PASSKEY_REMOVED: _l("A passkey was removed from your Gatehouse account"),
+    Notice.TOTP_ENABLED: _l("An authenticator app was turned on for your Gatehouse account"),
+    Notice.TOTP_DISABLED: _l("The authenticator app of your Gatehouse account was turned off"),
+    Notice.RECOVERY_CODES_GENERATED: _l("New recovery codes for your Gatehouse account"),
 }
 SUMMARIES = {
     Notice.NEW_BROWSER: _l(
@@ -66,6 +86,22 @@ SUMMARIES = {
     Notice.SESSION_REUSED: _l(
         "One of your sessions presented a sign-in token that had already been used, which "
         "happens when a token has been copied. That session has been signed out."
+    ),
+    Notice.PASSKEY_ADDED: _l(
+        "A new passkey was added to your account. It can sign in without your password."
+    ),
+    Notice.PASSKEY_REMOVED: _l("A passkey was removed from your account. It no longer signs in."),
+    Notice.TOTP_ENABLED: _l(
+        "An authenticator app was set up for your account. Signing in now also asks for its "
+        "code."
+    ),
+    Notice.TOTP_DISABLED: _l(
+        "The authenticator app was turned off for your account. Signing in no longer asks for "
+        "its code."
+    ),
+    Notice.RECOVERY_CODES_GENERATED: _l(
+        "New recovery codes were made for your account. The codes you had before no longer "
+        "work."
     ),
 }
 
@@ -83,8 +119,8 @@ def init_app(app: Flask) -> None:
 
 
 def notify(user_id: int, notice: Notice, *, to: str | None = None, **context: Any) -> None:
-    """Queue ``notice`` for the account (or ``to``) in the current transaction (the caller
-    commits)."""
+    """Queue ``notice`` for the account (or ``to``) in the ORM session's transaction (the
+    caller commits)."""
     queue(Pending(notice, user_id, to, {**client_details(), **context}))
 
 
@@ -104,21 +140,35 @@ def client_details() -> dict[str, Any]:
     }
 
 
-def _on_event(kind: EventKind, user_id: int, session_id: str | None) -> None:
+def _on_event(
+    kind: EventKind, user_id: int, session_id: str | None, execute: Callable[..., Any]
+) -> None:
     notice = EVENT_NOTICES.get(kind)
-    if notice is not None:
-        notify(user_id, notice)
+    if notice is None:
+        return
+    own = None if execute == db.session.execute else execute  # a transaction of its own
+    queue(Pending(notice, user_id, None, client_details()), execute=own)
 
 
-def queue(pending: Pending) -> None:
-    """Issue the mail's lockdown link and queue the mail, in the person's language."""
-    user = db.session.get(User, pending.user_id)
+def queue(pending: Pending, *, execute: Callable[..., Any] | None = None) -> None:
+    """Issue the mail's lockdown link and queue the mail, in the person's language, in the
+    transaction of ``execute`` (default: the ORM session's)."""
+    run = execute or db.session.execute
+    user = run(
+        select(User.id, User.email, User.locale).where(User.id == pending.user_id)
+    ).one_or_none()
     if user is None:  # the account is gone (deleted meanwhile): nobody to warn
         return
     ttl = int(current_app.config["LOCKDOWN_TOKEN_TTL"])
     to = pending.to or user.email
     token = email_tokens.issue(
-        user.id, Purpose.LOCKDOWN, authority=get_authority(), ttl=ttl, email=to, commit=False
+        user.id,
+        Purpose.LOCKDOWN,
+        authority=get_authority(),
+        ttl=ttl,
+        email=to,
+        commit=False,
+        execute=execute,
     )
     with in_language(user.locale):
         message = mail.compose(
@@ -127,11 +177,11 @@ def queue(pending: Pending) -> None:
             subject=str(SUBJECTS[pending.notice]),
             notice=pending.notice.value,
             summary=str(SUMMARIES[pending.notice]) % pending.context,
-            lockdown_link=url_for("auth.lockdown", token=token, _external=True),
+            lockdown_link=external_url("auth.lockdown", token=token),
             lockdown_days=max(1, ttl // 86_400),
             **pending.context,
         )
-    outbox.enqueue(message, ttl=ttl)
+    outbox.enqueue(message, ttl=ttl, execute=execute)
 
 
 @contextmanager

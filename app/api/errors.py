@@ -14,8 +14,8 @@ from .body import InvalidApiRequest
 REALM = "gatehouse"
 
 
-def error_response(status: int, code: str, message: str) -> Response:
-    response = jsonify(error=code, message=message)
+def error_response(status: int, code: str, message: str, **extra: str) -> Response:
+    response = jsonify(error=code, message=message, **extra)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}", error="{code}"'

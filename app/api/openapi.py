@@ -41,7 +41,7 @@ UNAUTHENTICATED = _json(
     "forged or revoked-account token `invalid_token`.",
     CHALLENGE,
 )
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -51,7 +51,8 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "string",
                 "description": "A machine-readable code: `invalid_request`, `invalid_token`, "
-                "`invalid_grant`, `unauthorized`, `not_found`, "
+                "`invalid_grant`, `mfa_required`, `insufficient_user_authentication`, "
+                "`unauthorized`, `not_found`, "
                 "`method_not_allowed`, `too_large`, `rate_limited`.",
             },
             "message": {"type": "string", "description": "A sentence for people."},
@@ -63,6 +64,30 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "email": {"type": "string", "minLength": 1, "example": "person@example.com"},
             "password": {"type": "string", "minLength": 1, "format": "password"},
+        },
+    },
+    "MfaRequired": {
+        "type": "object",
+        "required": ["error", "mfa_token", "message"],
+        "properties": {
+            "error": {"type": "string", "enum": ["mfa_required"]},
+            "mfa_token": {
+                "type": "string",
+                "description": "Send it with a code to `/api/auth/token/mfa` within 5 minutes.",
+            },
+            "message": {"type": "string"},
+        },
+    },
+    "MfaTokenRequest": {
+        "type": "object",
+        "required": ["mfa_token", "code"],
+        "properties": {
+            "mfa_token": {"type": "string", "minLength": 1},
+            "code": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The 6-digit code from the authenticator app, or a recovery code.",
+            },
         },
     },
     "RefreshTokenRequest": {
@@ -174,11 +199,13 @@ PATHS: dict[str, Any] = {
                 "200": _json("TokenResponse", "Signed in."),
                 "400": BAD_REQUEST,
                 "413": TOO_LARGE,
-                "401": _json(
-                    "Error",
-                    "Wrong email or password (`invalid_grant`); the same answer for both.",
-                    CHALLENGE,
-                ),
+                "401": {
+                    "description": "Wrong email or password (`invalid_grant`, the same answer "
+                    "for both); or the password was right and the account has a second step "
+                    "(`mfa_required`, with an `mfa_token` for `/api/auth/token/mfa`).",
+                    "headers": CHALLENGE,
+                    "content": {JSON: {"schema": {"anyOf": [_ref("MfaRequired"), _ref("Error")]}}},
+                },
                 "403": _json(
                     "Error",
                     "The password was right but the email address is not "
@@ -188,6 +215,33 @@ PATHS: dict[str, Any] = {
                 "429": _json(
                     "Error",
                     "Too many failed attempts (`rate_limited`).",
+                    {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+                ),
+            },
+        },
+    },
+    "/api/auth/token/mfa": {
+        "post": {
+            "operationId": "createTokenSecondStep",
+            "summary": "Finish a sign-in that answered `mfa_required`",
+            "description": "The `mfa_token` works once and for 5 minutes; a code from the "
+            "authenticator app is accepted once, a recovery code is spent. Wrong codes are "
+            "throttled per account (`MFA_LIMIT_PER_ACCOUNT`) and per address.",
+            "security": [],
+            "requestBody": _body("MfaTokenRequest"),
+            "responses": {
+                "200": _json("TokenResponse", "Signed in."),
+                "400": BAD_REQUEST,
+                "413": TOO_LARGE,
+                "401": _json(
+                    "Error",
+                    "The `mfa_token` is unknown or expired, or the code is wrong or was used "
+                    "already (`invalid_grant`).",
+                    CHALLENGE,
+                ),
+                "429": _json(
+                    "Error",
+                    "Too many wrong codes (`rate_limited`).",
                     {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
                 ),
             },
@@ -303,7 +357,15 @@ PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "204": {"description": "The session is ended."},
-                "401": UNAUTHENTICATED,
+                "401": _json(
+                    "Error",
+                    "No usable access token (as for every call), or the token's sign-in is "
+                    "older than `RECENT_AUTH_MAX_AGE` seconds and the session is not the "
+                    "caller's own: `insufficient_user_authentication`, with the RFC 9470 "
+                    'challenge `Bearer error="insufficient_user_authentication", '
+                    'max_age="600"`. Sign in again for a fresh token.',
+                    CHALLENGE,
+                ),
                 "404": _json(
                     "Error",
                     "No active session of this account has this id "

@@ -8,7 +8,7 @@ changes nothing, only the person's POST does. Like the other mailed links, these
 
 from __future__ import annotations
 
-from flask import flash, g, make_response, redirect, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..accounts import email_change
@@ -16,8 +16,7 @@ from ..accounts import lockdown as account_lockdown
 from ..accounts.email_change import AddressTaken
 from ..accounts.links import Purpose
 from ..sessions.authority import get_authority
-from ..web.authn import no_token_reissue, renew_current_session, set_final_token_cookies
-from ..web.forms import PostButtonForm
+from ..web.authn import current_refresh, expire_tokens, issue_tokens, no_token_reissue
 from . import bp
 from .email_links import _page, _plausible, _private
 
@@ -29,44 +28,53 @@ def _dead(kind: str):
 @bp.get("/email/confirm/<token>")
 def confirm_email_change(token: str):
     """The link sent to the new address: from now on the account signs in with it."""
+    signed_in = g.user is not None
     try:
-        user = (
-            email_change.confirm_change(token, authority=get_authority())
+        changed = (
+            email_change.confirm_change(
+                token,
+                user_id=g.user.user_id if signed_in else None,
+                session_id=g.user.session_id if signed_in else None,
+                refresh=current_refresh(),
+            )
             if _plausible(token)
             else None
         )
     except AddressTaken:
         return _page("auth/address_taken.html", 409)
-    if user is None:
+    if changed is None:
         return _dead(Purpose.EMAIL_CHANGE.value)
-    if g.user is not None and g.user.user_id == user.id and renew_current_session():
-        flash(_("Your email address is now %(email)s.", email=user.email), "success")
-        return _private(make_response(redirect(url_for("account.index"))))
+    if changed.grant is not None:  # this session's new tokens carry the new address
+        issue_tokens(changed.grant)
+        flash(_("Your email address is now %(email)s.", email=changed.user.email), "success")
+        return _private(redirect(url_for("account.index")))
+    if signed_in and g.user.user_id == changed.user.id:
+        expire_tokens()  # its access token still names the old address: sign in again
     flash(
-        _("Your email address is now %(email)s. Log in with it from now on.", email=user.email),
+        _(
+            "Your email address is now %(email)s. Log in with it from now on.",
+            email=changed.user.email,
+        ),
         "success",
     )
-    return _private(make_response(redirect(url_for("auth.login"))))
+    return _private(redirect(url_for("auth.login")))
 
 
 @bp.route("/email/undo/<token>", methods=["GET", "POST"])
 @no_token_reissue
 def undo_email_change(token: str):
-    """The link sent to the old address: bring it back and sign out every session."""
-    form = PostButtonForm()
-    if not form.validate_on_submit():
-        return _page("auth/undo_email.html", 200, form=form, token=token)
+    """The link sent to the old address: bring it back and sign out every session.
+
+    The GET shows a button; CSRFProtect checks the POST's token."""
+    if request.method == "GET":
+        return _page("auth/undo_email.html", 200, token=token)
     try:
-        user = (
-            email_change.undo_change(token, authority=get_authority())
-            if _plausible(token)
-            else None
-        )
+        user = email_change.undo_change(token) if _plausible(token) else None
     except AddressTaken:
         return _page("auth/address_taken.html", 409)
     if user is None:
         return _dead(Purpose.EMAIL_UNDO.value)
-    set_final_token_cookies(None)
+    expire_tokens()
     return _page("auth/undo_email_done.html", 200, email=user.email)
 
 
@@ -74,17 +82,14 @@ def undo_email_change(token: str):
 @no_token_reissue
 def lockdown(token: str):
     """ "This wasn't me": a confirmation page, then the account is secured."""
-    authority = get_authority()
     if not _plausible(token):
         return _dead(Purpose.LOCKDOWN.value)
-    form = PostButtonForm()
-    if not form.validate_on_submit():
-        owner = account_lockdown.owner(token, authority=authority)
-        if owner is None:
+    if request.method == "GET":
+        if account_lockdown.owner(token, authority=get_authority()) is None:
             return _dead(Purpose.LOCKDOWN.value)
-        return _page("auth/lockdown.html", 200, form=form, token=token)
-    done = account_lockdown.lock_down(token, authority=authority)
+        return _page("auth/lockdown.html", 200, token=token)
+    done = account_lockdown.lock_down(token)
     if done is None:
         return _dead(Purpose.LOCKDOWN.value)
-    set_final_token_cookies(None)
+    expire_tokens()
     return _page("auth/lockdown_done.html", 200, email=done.email)

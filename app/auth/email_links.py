@@ -7,7 +7,7 @@ leaves in a Referer header or stays in a shared cache.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Response,
@@ -24,21 +24,24 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..accounts import events
 from ..accounts import links as email_tokens
 from ..accounts.events import EventKind
 from ..accounts.links import Purpose
-from ..accounts.passwords import get_passwords
-from ..db.models import User, utc
+from ..accounts.operations import get_account_operations
+from ..db.models import User
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
-from ..sessions import store as session_store
+from ..mfa.routes import begin_second_step
 from ..sessions.authority import get_authority
-from ..web import known_browsers
-from ..web.authn import no_token_reissue, renew_current_session, set_grant_cookies, sign_in
-from ..web.throttle import limiter, submitted_email
+from ..sessions.store import RefreshRefused, get_session_store
+from ..web.authn import current_refresh, expire_tokens, issue_tokens, no_token_reissue
+from ..web.public_url import external_url
+from ..web.sign_in_notice import after_sign_in
+from ..web.throttle import account_key, count_attempt, limiter, password_check_attempt
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -57,11 +60,6 @@ def _resend_key() -> str:
 
 forgot_per_address = limiter.limit(
     lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-)
-forgot_per_email = limiter.limit(
-    lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"],
-    key_func=submitted_email,
     methods=["POST"],
 )
 resend_per_user = limiter.limit(
@@ -84,7 +82,7 @@ def send_confirmation(user: User) -> None:
         "confirm",
         to=user.email,
         subject=_("Confirm your email address"),
-        link=url_for("auth.confirm_email", token=token, _external=True),
+        link=external_url("auth.confirm_email", token=token),
         hours=max(1, ttl // 3600),
     )
     outbox.enqueue(message, ttl=ttl)
@@ -108,7 +106,7 @@ def send_reset(email: str) -> None:
         "reset",
         to=email,
         subject=_("Reset your password"),
-        link=url_for("auth.reset_password", token=token, _external=True),
+        link=external_url("auth.reset_password", token=token),
         minutes=max(1, ttl // 60),
     )
     if user is None:
@@ -155,10 +153,11 @@ def _ticket_serializer() -> URLSafeSerializer:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @forgot_per_address
-@forgot_per_email
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        # Per account, and only for a valid address (its normalised form, hashed).
+        count_attempt((current_app.config["FORGOT_LIMIT_PER_EMAIL"], account_key(form.email.data)))
         send_reset(form.email.data)
         return _page("auth/forgot_sent.html", 200, minutes=_minutes("RESET_TOKEN_TTL"))
     return _page("auth/forgot.html", 200, form=form, error=None)
@@ -177,45 +176,55 @@ def reset_password(token: str):
         return _dead_link(Purpose.RESET)
     form = ResetPasswordForm()
     form.account_email = owner.email  # the policy refuses a password containing it
+    if request.method == "POST":
+        password_check_attempt()  # the strength check costs CPU: every POST counts
     if form.validate_on_submit():
-        user_id = email_tokens.consume(token, Purpose.RESET, authority=authority)
-        user = db.session.get(User, user_id) if user_id is not None else None
-        if user is None:
+        # One transaction: the token spent, the password changed, the sessions ended and
+        # this browser signed in.
+        done = get_account_operations().reset_password(
+            token,
+            form.password.data,
+            user_agent=request.user_agent.string,
+            ip=request.remote_addr or "",
+        )
+        if done is None:
             return _dead_link(Purpose.RESET)
-        user.password_hash = get_passwords().hash(form.password.data)
-        if user.email_confirmed_at is None:  # the link reached this mailbox: that confirms it
-            user.email_confirmed_at = utc(authority.now())
-        # One transaction: the token is spent, the password changed and the sessions ended.
-        session_store.end_user_sessions(user.id, authority=authority, reason="password_reset")
-        db.session.commit()
-        grant = sign_in(user, persistent=False, event=EventKind.PASSWORD_CHANGED)
+        if done.grant is not None:
+            issue_tokens(done.grant)
         flash(
-            _("Your password has been changed. Every other session has been signed out."),
+            _("Your password has been changed. Every other device has been signed out."),
             "success",
         )
-        response = redirect(url_for("account.index"))
-        set_grant_cookies(response, grant, authority.now())
-        known_browsers.after_sign_in(response, user, mail_if_new=False)
+        if done.grant is None:  # a mailbox alone never passes the second factor
+            return _private(
+                begin_second_step(done.user, persistent=False, next_url=url_for("account.index"))
+            )
+        response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time
+        after_sign_in(response, done.user, mail_if_new=False)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 
 
 @bp.get("/confirm/<token>")
 def confirm_email(token: str):
-    authority = get_authority()
-    user_id = (
-        email_tokens.consume(token, Purpose.CONFIRM, authority=authority)
+    signed_in = g.user is not None
+    confirmed = (
+        get_account_operations().confirm_email(
+            token,
+            user_id=g.user.user_id if signed_in else None,
+            session_id=g.user.session_id if signed_in else None,
+            refresh=current_refresh(),
+        )
         if _plausible(token)
         else None
     )
-    user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None:
+    if confirmed is None:
         return _dead_link(Purpose.CONFIRM)
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utc(authority.now())
-    events.record(EventKind.EMAIL_CONFIRMED, authority=authority, user_id=user.id, commit=False)
-    db.session.commit()
-    if g.user is not None and g.user.user_id == user.id and renew_current_session():
+    if confirmed.session_ended:
+        expire_tokens()
+    if signed_in and g.user.user_id == confirmed.user.id and not confirmed.session_ended:
+        if confirmed.grant is not None:  # the new access token says "confirmed"
+            issue_tokens(confirmed.grant)
         flash(_("Thank you, your email address is confirmed."), "success")
         return _private(redirect(url_for("account.index")))
     flash(_("Thank you, your email address is confirmed. You can log in now."), "success")
@@ -239,8 +248,12 @@ def resend_confirmation():
     response = redirect(back)
     if user.email_confirmed_at is not None:
         flash(_("Your email address is already confirmed."), "info")
-        if signed_in:
-            renew_current_session()  # the banner goes: the new access token says so
+        presented = current_refresh() if signed_in else None
+        if presented is not None:  # the banner goes: the new access token says so
+            try:
+                issue_tokens(get_session_store().renew(presented))
+            except RefreshRefused:
+                expire_tokens()
         return response
     send_confirmation(user)
     flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
@@ -258,17 +271,17 @@ def _minutes(key: str) -> int:
     return max(1, int(current_app.config[key]) // 60)
 
 
-def _dead_link(purpose: Purpose) -> Response:
+def _dead_link(purpose: Purpose) -> WerkzeugResponse:
     return _page(
         "auth/link_invalid.html", 410, purpose=purpose.value, minutes=_minutes("RESET_TOKEN_TTL")
     )
 
 
-def _page(template: str, status: int, **context: Any) -> Response:
+def _page(template: str, status: int, **context: Any) -> WerkzeugResponse:
     return _private(make_response(render_template(template, **context), status))
 
 
-def _private(response: Response) -> Response:
+def _private(response: WerkzeugResponse) -> WerkzeugResponse:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from typing import cast
+
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,23 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import events
-from ..accounts.credentials import confirmation_pending, verify_credentials
+from ..accounts.credentials import check_password, confirmation_pending, find_account
 from ..accounts.events import EventKind
 from ..accounts.passwords import get_passwords
 from ..db.models import User, utc
 from ..extensions import db
-from ..sessions import store as session_store
+from ..mfa.flows import needs_second_step
+from ..mfa.routes import begin_second_step
 from ..sessions.authority import get_authority
-from ..web import known_browsers
-from ..web.authn import (
-    anonymous_only,
-    expire_token_cookies,
-    no_token_reissue,
-    set_grant_cookies,
-    sign_in,
-)
+from ..sessions.store import RevokeReason, get_session_store
+from ..web.authn import anonymous_only, expire_tokens, issue_tokens, no_token_reissue, sign_in
 from ..web.safe_next import safe_next
-from ..web.throttle import login_per_address, login_per_email, register_per_address
+from ..web.sign_in_notice import after_sign_in
+from ..web.throttle import login_attempt, register_per_address
 from . import bp
 from .email_links import login_ticket, send_confirmation
 from .forms import LoginForm, RegisterForm, ResendConfirmationForm
@@ -36,10 +34,9 @@ INVALID_CREDENTIALS = _l("Invalid email or password.")
 
 
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
-    grant = sign_in(user, persistent=persistent, event=kind)
-    response = redirect(target)
-    set_grant_cookies(response, grant, get_authority().now())
-    known_browsers.after_sign_in(response, user, mail_if_new=kind is EventKind.LOGIN)
+    issue_tokens(sign_in(user, persistent=persistent, event=kind))
+    response = cast(Response, redirect(target))  # Flask's class at run time
+    after_sign_in(response, user, mail_if_new=kind is EventKind.LOGIN)
     return response
 
 
@@ -71,18 +68,19 @@ def register():
 def _registered(user: User):
     """Mail the confirmation link, then sign in (or, when confirmation is required, don't)."""
     required = current_app.config["REQUIRE_CONFIRMED_EMAIL"]
+    send_confirmation(user)  # queued in the outbox: it cannot fail for the mail server's sake
+    # One message; the account page's banner then asks for the confirmation.
     if required:
         flash(
             _(
-                "Your account is ready. Open the link in the email to confirm your address, "
-                "then log in."
+                "Your account is ready. Open the link we sent to %(email)s to confirm "
+                "your address, then log in.",
+                email=user.email,
             ),
             "success",
         )
     else:
         flash(_("Welcome! Your account is ready."), "success")
-    send_confirmation(user)
-    flash(_("We sent a confirmation link to %(email)s.", email=user.email), "info")
     if required:
         events.record(EventKind.REGISTER, authority=get_authority(), user_id=user.id)
         return redirect(url_for("auth.login"))
@@ -93,16 +91,18 @@ def _registered(user: User):
 
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous_only
-@login_per_address
-@login_per_email
 def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
-        user = verify_credentials(form.email.data, form.password.data)
+        user = find_account(form.email.data)
+        attempt = login_attempt(form.email.data, user)  # 429 when over
+        if not check_password(user, form.password.data):
+            user = None
         if user is not None:
+            attempt.succeeded()
             if confirmation_pending(user):
                 # Said only after the right password, so it reveals nothing to a guesser.
                 resend = ResendConfirmationForm()
@@ -115,6 +115,10 @@ def login():
                     resend_form=resend,
                 )
             target = safe_next(form.next.data, url_for("account.index"))
+            if needs_second_step(user.id):  # nothing is issued before the second step
+                return begin_second_step(
+                    user, persistent=bool(form.remember.data), next_url=target
+                )
             return _signed_in_response(
                 user, persistent=bool(form.remember.data), target=target, kind=EventKind.LOGIN
             )
@@ -126,15 +130,9 @@ def login():
 @no_token_reissue
 def logout():
     # CSRFProtect has already checked the form's token; logout never reissues tokens.
-    session_ids = g.tokens.session_ids
-    if session_ids:
-        authority = get_authority()
-        session_store.end_sessions(session_ids, authority=authority)
-        for sid in session_ids:
-            events.record(
-                EventKind.LOGOUT, authority=authority, user_id=g.tokens.user_id, session_id=sid
-            )
-    response = redirect(url_for("auth.login"))
-    expire_token_cookies(response)
+    get_session_store().end_sessions(
+        g.tokens.session_ids, RevokeReason.LOGOUT, event=EventKind.LOGOUT
+    )
+    expire_tokens()
     flash(_("You have been signed out."), "info")
-    return response
+    return redirect(url_for("auth.login"))

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..extensions import db, migrate
+from ..instance_files import prepare_sqlite_file, sqlite_file
 from .schema import MIGRATIONS_DIR, upgrade_to_head
 
 log = logging.getLogger("gatehouse.db")
@@ -36,6 +37,9 @@ UNREACHABLE = (OperationalError, PoolTimeoutError)
 
 def init_app(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    database_file = sqlite_file(uri)
+    if database_file is not None:  # 0600 before SQLite first opens it (it holds the hashes)
+        prepare_sqlite_file(database_file)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(uri, app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -75,8 +79,9 @@ def engine_options(uri: str, config) -> dict:
             connect_args.setdefault("connect_timeout", max(2, math.ceil(connect_timeout)))
         if statement_timeout > 0:
             # Options set in the URL (search_path, …) are kept: connect_args would replace them.
+            in_url = make_url(uri).query.get("options") or ""
             server_options = [
-                connect_args.get("options") or make_url(uri).query.get("options") or "",
+                str(connect_args.get("options") or (in_url if isinstance(in_url, str) else "")),
                 f"-c statement_timeout={int(statement_timeout * 1000)}",
             ]
             connect_args["options"] = " ".join(o for o in server_options if o)

@@ -1,7 +1,8 @@
-"""Users, login sessions and refresh tokens (SQLAlchemy 2 typed models).
+"""Users, login sessions, security events and mail-link tokens (SQLAlchemy 2 typed models).
 
-A login session is one sign-in on one device; its refresh tokens form a chain in which each
-token names the one that replaced it. Only SHA-256 hashes of refresh tokens are stored.
+A login session is one sign-in on one device; its row holds its refresh chain (generation,
+current and previous token), so storage per session is constant. Only SHA-256 hashes of
+refresh tokens are stored.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    func,
-    select,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -31,12 +30,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_bind_param(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_result_value(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -46,7 +45,7 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,24 +63,14 @@ class User(db.Model):
     )
 
 
-class RefreshToken(db.Model):
-    __tablename__ = "refresh_tokens"
+class LoginSession(Model):
+    """One sign-in on one device, with everything its refresh needs in this one row.
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's jti
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    The row holds the hashes of the session's current refresh token and of the one before it,
+    and the generation ``gen`` that the current token carries as a signed claim: a refresh is
+    one compare-and-set on this row, and a session occupies one row however often it refreshes.
+    """
 
-    session: Mapped[LoginSession] = relationship(back_populates="tokens")
-
-    __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
-
-
-class LoginSession(db.Model):
     __tablename__ = "login_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -93,23 +82,26 @@ class LoginSession(db.Model):
     ip: Mapped[str] = mapped_column(String(64), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-
-    # Last activity is the newest refresh, so a refresh writes one table, not two.
-    last_seen_at: Mapped[datetime | None] = column_property(
-        select(func.max(RefreshToken.issued_at))
-        .where(RefreshToken.session_id == id)
-        .correlate_except(RefreshToken)
-        .scalar_subquery(),
-        deferred=True,
-    )
+    # The refresh chain: generation, current and previous token hashes (SHA-256 hex).
+    gen: Mapped[int] = mapped_column(Integer, default=0)
+    current_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Tokens of a lower generation were issued before the last re-authentication (or password
+    # change): they are refused, without counting as theft.
+    floor_gen: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # current token issued
+    refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # current token's exp
+    # The latest exp of any access token issued to this session: how long a revocation
+    # entry must live, whatever ACCESS_TOKEN_TTL the revoking worker runs with.
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)  # last interactive sign-in
+    amr: Mapped[str] = mapped_column(String(64), default="pwd")  # RFC 8176, space-separated
 
     user: Mapped[User] = relationship(back_populates="sessions")
-    tokens: Mapped[list[RefreshToken]] = relationship(
-        back_populates="session", passive_deletes=True
-    )
 
 
-class SecurityEvent(db.Model):
+class SecurityEvent(Model):
     """Something a person may want to see in their account's recent activity."""
 
     __tablename__ = "security_events"
@@ -125,7 +117,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (Index("ix_security_events_user_created", "user_id", "created_at"),)
 
 
-class EmailToken(db.Model):
+class EmailToken(Model):
     """A single-use link sent by mail (reset, confirmation, email change and its undo, lockdown).
 
     Only the SHA-256 hash of the token is stored. A token dies when it is used (``used_at``),
@@ -148,7 +140,7 @@ class EmailToken(db.Model):
     __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose"),)
 
 
-class OutgoingMail(db.Model):
+class OutgoingMail(Model):
     """A mail waiting for the mail server (the outbox).
 
     Written in the transaction that asks for the mail, so a mail is queued exactly when what

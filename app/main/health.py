@@ -10,6 +10,7 @@ names "redis" too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,16 +38,16 @@ def database_status() -> str:
 
 def redis_status() -> str:
     """One answer for every Redis the site uses (revocation list, throttle storage)."""
-    checks = []
+    checks: list[tuple[str, Callable[[], bool]]] = []
     store = get_revocation_list().store
     if isinstance(store, RedisRevocationStore):
-        checks.append(("revocation list", _ping_revocation_store, store))
+        checks.append(("revocation list", lambda: _ping(store)))
     uri = str(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
     if limiter.enabled and uri.split("://", 1)[0] in REDIS_SCHEMES:
-        checks.append(("throttle storage", _check_limiter_storage, None))
+        checks.append(("throttle storage", _check_limiter_storage))
     if not checks:
         return NOT_CONFIGURED
-    down = [name for name, check, arg in checks if not check(arg)]
+    down = [name for name, check in checks if not check()]
     if down:
         log.error("healthz: redis unavailable (%s)", ", ".join(down))
         return UNAVAILABLE
@@ -63,14 +64,14 @@ def report() -> tuple[dict[str, str], int]:
     return {"status": status, **found}, 200
 
 
-def _ping_revocation_store(store: RedisRevocationStore) -> bool:
+def _ping(store: RedisRevocationStore) -> bool:
     try:
         return bool(store.client.ping())
     except Exception:  # any failure of the client means: not usable now
         return False
 
 
-def _check_limiter_storage(_arg: object) -> bool:
+def _check_limiter_storage() -> bool:
     try:
         return bool(limiter.storage.check())
     except Exception:

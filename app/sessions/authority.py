@@ -34,6 +34,13 @@ class Authority:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Authority:
+        """The settings, or RuntimeError when they cannot work together."""
+        if int(config["REFRESH_REUSE_GRACE"]) >= int(config["ACCESS_TOKEN_TTL"]):
+            raise RuntimeError(
+                "REFRESH_REUSE_GRACE must be shorter than ACCESS_TOKEN_TTL: a previous refresh "
+                "token may only come back as a parallel request, never once the access token "
+                "it bought has run out"
+            )
         return cls(
             keyring=KeyRing.from_config(
                 config["JWT_KEYS"], config["JWT_ACTIVE_KID"], config["JWT_ALGORITHM"]

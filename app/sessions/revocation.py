@@ -2,10 +2,12 @@
 
 An access token is trusted until it expires, without a database query. Revoking a session
 stops its refresh tokens at once (they live in the database), but its access tokens would keep
-working for up to ``ACCESS_TOKEN_TTL`` seconds. To sign the session out at once, the ids of
-sessions revoked within that window are kept here, and the valid-access path asks
-``is_revoked(sid)`` before it trusts a token. An entry can be forgotten once every access token
-issued before the revocation has expired, so the list stays small.
+working until they expire. To sign the session out at once, the ids of revoked sessions are
+kept here, and the valid-access path asks ``is_revoked(sid)`` before it trusts a token. Each
+entry carries its own expiry: the newest ``exp`` of any access token the session was given
+(recorded on the session row by whichever worker issued it), plus the leeway. So a worker
+running with a shorter ``ACCESS_TOKEN_TTL`` than another still keeps the entry long enough for
+the other's tokens, and the list stays small.
 
 Two stores:
 
@@ -13,19 +15,20 @@ Two stores:
   processes do not see its entries, so with several workers a revoked session's access tokens
   keep working on the others until they expire.
 - ``RedisRevocationStore`` (``REVOCATION_STORE_URI=redis://...``): one key per session with an
-  ``EX`` expiry, shared by every worker. Each check is one ``EXISTS`` round trip.
+  ``EX`` expiry of its own, shared by every worker. Each check is one ``EXISTS`` round trip.
 
-``session_store.revoke_sessions`` is the one place that feeds the list, so logout, "sign out
+``SessionStore`` is the one place that feeds the list, so logout, "sign out
 all other sessions", a password change and refresh-token reuse all use it.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from flask import Flask, current_app
@@ -39,7 +42,8 @@ EXTENSION_KEY = "gatehouse.revocation"
 
 
 class RevocationStore(Protocol):
-    def add(self, session_ids: Iterable[str], now: float) -> None: ...
+    def add(self, entries: Mapping[str, float], now: float) -> None:
+        """Remember each session id until its own expiry (a Unix time)."""
 
     def is_revoked(self, session_id: str, now: float) -> bool: ...
 
@@ -47,28 +51,30 @@ class RevocationStore(Protocol):
 class MemoryRevocationStore:
     """Session ids with the time they may be forgotten, in one process.
 
-    Entries are kept in insertion order, which is expiry order because the window is fixed,
-    so expired ones are dropped from the front in amortised O(1) on every ``add``. Past
-    ``max_entries`` the oldest entries are dropped first (their tokens are the closest to
-    expiring anyway).
+    Each entry carries its own expiry; a heap orders them, so expired entries are dropped
+    in O(log n) each on every ``add``. Past ``max_entries`` the entries closest to their
+    expiry are dropped first.
     """
 
-    def __init__(self, window: int, max_entries: int = 100_000) -> None:
-        self.window = window
+    def __init__(self, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
-        self._expires: OrderedDict[str, float] = OrderedDict()
+        self._expires: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
-    def add(self, session_ids: Iterable[str], now: float) -> None:
+    def add(self, entries: Mapping[str, float], now: float) -> None:
         with self._lock:
-            for sid in session_ids:
-                self._expires[sid] = now + self.window
-                self._expires.move_to_end(sid)
-            while self._expires:
-                sid, expires = next(iter(self._expires.items()))
+            for sid, expires in entries.items():
+                expires = max(expires, self._expires.get(sid, expires))
+                self._expires[sid] = expires
+                heapq.heappush(self._heap, (expires, sid))
+            while self._heap:
+                expires, sid = self._heap[0]
                 if expires > now and len(self._expires) <= self.max_entries:
                     break
-                del self._expires[sid]
+                heapq.heappop(self._heap)
+                if self._expires.get(sid) == expires:
+                    del self._expires[sid]
 
     def is_revoked(self, session_id: str, now: float) -> bool:
         expires = self._expires.get(session_id)
@@ -79,24 +85,26 @@ class MemoryRevocationStore:
 
 
 class RedisRevocationStore:
-    """One Redis key per revoked session, expiring by itself after the window."""
+    """One Redis key per revoked session, expiring by itself at the entry's own expiry."""
 
-    def __init__(self, client, window: int, prefix: str) -> None:
+    def __init__(self, client, prefix: str) -> None:
         self.client = client
-        self.window = window
         self.prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, window: int, prefix: str, timeout: float) -> RedisRevocationStore:
+    def from_url(cls, url: str, prefix: str, timeout: float) -> RedisRevocationStore:
         import redis
 
         client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-        return cls(client, window, prefix)
+        return cls(client, prefix)
 
-    def add(self, session_ids: Iterable[str], now: float) -> None:
+    def add(self, entries: Mapping[str, float], now: float) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for sid in session_ids:
-            pipe.set(self.prefix + sid, "1", ex=self.window)
+        for sid, expires in entries.items():
+            seconds = math.ceil(expires - now)
+            if seconds > 0:  # a shorter entry never cuts a longer one short (GT)
+                pipe.set(self.prefix + sid, "1", ex=seconds, nx=True)
+                pipe.expire(self.prefix + sid, seconds, gt=True)
         pipe.execute()
 
     def is_revoked(self, session_id: str, now: float) -> bool:
@@ -122,12 +130,13 @@ class RevocationList:
         self.retry_interval = retry_interval
         self._store_down_until: float | None = None  # monotonic time of the next try
 
-    def revoke(self, session_ids: Iterable[str]) -> None:
-        ids = list(session_ids)
-        if not ids:
+    def revoke(self, entries: Mapping[str, float]) -> None:
+        """Revoke sessions until their given expiries (Unix times), which
+        ``SessionStore`` computes from the newest access token each session was given."""
+        if not entries:
             return
         try:
-            self.store.add(ids, self.clock())
+            self.store.add(entries, self.clock())
         except Exception as error:  # a store outage must not undo a committed sign-out
             log.error("revocation list unavailable on write: %s", type(error).__name__)
 
@@ -162,22 +171,16 @@ def _revoked_in_database(session_id: str) -> bool:
     return row is None or row.revoked_at is not None
 
 
-def window_for(config) -> int:
-    """Seconds an entry must live: the longest an access token issued before it can last."""
-    return int(config["ACCESS_TOKEN_TTL"]) + int(config["JWT_LEEWAY"]) + 1
-
-
 def init_app(app: Flask) -> None:
     """Build the list from config (after ``authority.init_app``, whose clock it uses)."""
     config = app.config
-    window = window_for(config)
     uri = config["REVOCATION_STORE_URI"]
     if uri:
         store: RevocationStore = RedisRevocationStore.from_url(
-            uri, window, config["REVOCATION_KEY_PREFIX"], float(config["REVOCATION_TIMEOUT"])
+            uri, config["REVOCATION_KEY_PREFIX"], float(config["REVOCATION_TIMEOUT"])
         )
     else:
-        store = MemoryRevocationStore(window, int(config["REVOCATION_MAX_ENTRIES"]))
+        store = MemoryRevocationStore(int(config["REVOCATION_MAX_ENTRIES"]))
     clock = app.extensions[AUTHORITY_KEY].clock
     app.extensions[EXTENSION_KEY] = RevocationList(store, clock)
 

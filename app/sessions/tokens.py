@@ -139,7 +139,8 @@ def verify_token(
         return INVALID
     if header.get("alg") != keyring.algorithm:
         return INVALID
-    key = keyring.keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
+    kid = header.get("kid")
+    key = keyring.keys.get(kid) if isinstance(kid, str) else None
     if key is None:
         return INVALID
     try:
@@ -232,7 +233,7 @@ class VerifiedTokenCache:
     ) -> Verified:
         known = self._entries.get(token)
         claims = known.claims if known is not None else None
-        if claims is not None and claims["typ"] == typ.value:
+        if known is not None and claims is not None and claims["typ"] == typ.value:
             if claims["exp"] + leeway > now:
                 return known  # the stored VALID result (Verified is immutable)
             return Verified(TokenStatus.EXPIRED, claims)

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from datetime import timedelta
 
+from babel.dates import format_timedelta
 from flask import Flask, Response, jsonify, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .authn import wants_json
+from .throttle import limiter
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -19,9 +27,12 @@ MESSAGES = {
     400: _l("The request could not be understood. Please go back and try again."),
     403: _l("You are not allowed to do that."),
     404: _l("There is no page at this address."),
-    405: _l("That page cannot be used this way."),
+    405: _l(
+        "This address is used by a button or a form on the site, and cannot be opened on its "
+        "own. Go back and use the button instead."
+    ),
     413: _l("What you sent is too large."),
-    429: _l("Too many attempts. Please wait a moment and try again."),
+    429: _l("Too many attempts. Please wait a little and try again."),
     500: _l("Something went wrong on our side. Please try again."),
     503: _l("The service is unavailable right now. Please try again shortly."),
 }
@@ -29,9 +40,9 @@ TITLES = {
     400: _l("Bad request"),
     403: _l("Forbidden"),
     404: _l("Page not found"),
-    405: _l("Method not allowed"),
+    405: _l("This page cannot be opened directly"),
     413: _l("Request too large"),
-    429: _l("Too many requests"),
+    429: _l("Too many attempts"),
     500: _l("Server error"),
     503: _l("Service unavailable"),
 }
@@ -45,8 +56,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-def render_error(code: int, message: str | None = None) -> tuple[Response | str, int]:
+def render_error(
+    code: int, message: str | None = None, retry_after: int | None = None
+) -> tuple[Response | str, int]:
+    """The error page (or JSON); ``retry_after`` (seconds) lets a 429 page say how long."""
     text = str(message or MESSAGES.get(code, MESSAGES[500]))
+    if code == 429 and retry_after and message is None:
+        text = _("Too many attempts. Please try again in %(wait)s.", wait=_wait(retry_after))
     if wants_json():
         return jsonify(error=_json_code(code), message=text), code
     try:
@@ -56,6 +72,25 @@ def render_error(code: int, message: str | None = None) -> tuple[Response | str,
     except Exception:  # the error page itself failed: say it plainly, still without details
         log.error("error page %s could not be rendered", code)
         return Response(f"{code}: {text}\n", mimetype="text/plain"), code
+
+
+def _wait(seconds: int) -> str:
+    """ "15 minutes", "1 hour" in the reader's language (rounded up, never "0 seconds")."""
+    return format_timedelta(
+        timedelta(seconds=max(1, seconds)), threshold=1.0, format="long", locale=get_locale()
+    )
+
+
+def _retry_after(error: HTTPException) -> int | None:
+    """Seconds until the limit that refused this request lets it through (its Retry-After)."""
+    if not isinstance(error, RateLimitExceeded):
+        # The throttle's own counted attempts raise werkzeug's TooManyRequests with it.
+        retry_after = getattr(error, "retry_after", None)
+        return retry_after if isinstance(retry_after, int) and retry_after > 0 else None
+    current = limiter.current_limit
+    if current is None:
+        return None
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def _json_code(code: int) -> str:
@@ -83,7 +118,7 @@ def _csrf_error(error: CSRFError):
 
 def _http_error(error: HTTPException):
     code = error.code or 500
-    response, status = render_error(code)
+    response, status = render_error(code, retry_after=_retry_after(error))
     if isinstance(response, str):
         response = Response(response, status=status, mimetype="text/html")
     for key, value in error.get_headers():

@@ -1,13 +1,21 @@
 """Security headers on every response, in one short ``after_request``.
 
 The CSP allows no inline script or style at all (the site has none), no plugins, no ``<base>``
-and no framing. Responses that show account data, carry an error, or set a token cookie are
-never stored by a browser or a proxy.
+and no framing. Responses that show account data or carry an error are never stored by a
+browser or a proxy, and neither is any response that sets a cookie (a cached ``Set-Cookie``
+would hand one visitor's CSRF secret or tokens to the next).
+
+Flask writes its own session cookie after every ``after_request`` hook has run, so the
+cookie rule lives in the session interface's ``save_session``, the very last step of every
+response: whatever set a cookie (a view, a hook, Flask itself), it is seen there.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,6 +43,16 @@ def security_headers(cookie_secure: bool) -> tuple[tuple[str, str], ...]:
 def init_app(app: Flask) -> None:
     app.extensions[SECURITY_HEADERS_KEY] = security_headers(bool(app.config["COOKIE_SECURE"]))
     app.after_request(add_security_headers)
+    app.session_interface = NoStoreWhenCookieSessionInterface()
+
+
+class NoStoreWhenCookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, plus: a response that sets any cookie is ``no-store``."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        super().save_session(app, session, response)
+        if response.headers.getlist("Set-Cookie"):
+            response.headers["Cache-Control"] = "no-store"
 
 
 def add_security_headers(response: Response) -> Response:
@@ -49,15 +67,7 @@ def add_security_headers(response: Response) -> Response:
 
 
 def _private(response: Response) -> bool:
-    """Pages that must never be cached: signed-in views, account pages, errors, new tokens."""
+    """Pages that must never be cached: signed-in views, account pages, errors, cookies."""
     if g.get("user") is not None or request.path.startswith("/account"):
         return True
-    if response.status_code >= 400:
-        return True
-    token_cookies = _token_cookie_prefixes()
-    return any(value.startswith(token_cookies) for value in response.headers.getlist("Set-Cookie"))
-
-
-def _token_cookie_prefixes() -> tuple[str, str]:
-    config = current_app.config
-    return (config["ACCESS_COOKIE_NAME"] + "=", config["REFRESH_COOKIE_NAME"] + "=")
+    return response.status_code >= 400 or bool(response.headers.getlist("Set-Cookie"))

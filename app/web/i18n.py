@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, Response, current_app, g, request
+from babel.support import NullTranslations
+from flask import Flask, Request, Response, current_app, request
 from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
+from werkzeug.local import LocalProxy
 
 from ..extensions import babel
 from . import dates
@@ -34,7 +37,6 @@ from .catalogs import compile_stale
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 CACHED_HEADER_MAX = 256  # longer Accept-Language values are matched without caching
-TRANSLATIONS_KEY = "_gatehouse_translations"
 # Per app: each locale's catalogue and the one time zone, as Flask-Babel first handed them out.
 # Flask-Babel keeps every catalogue it loads for good (keyed by locale and domain), so the same
 # object comes back from it for every later request; and this app installs no time zone
@@ -50,7 +52,8 @@ def _offered(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """An unsupported ``?lang=`` or cookie value is ignored, never an error."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
+    # The request object itself, read once instead of through the proxy at every use.
+    req = cast("LocalProxy[Request]", request)._get_current_object()
     config = current_app.config
     languages = config["LANGUAGES"]
     # Without a query string there is no ``?lang=``: skip parsing an empty one.
@@ -91,47 +94,44 @@ def _select_locale_object() -> Locale:
     return _locale(select_locale())
 
 
-def _request_babel() -> tuple:
-    """(Flask-Babel's namespace, locale, translations, time zone) of this request, looked up once.
+def _request_babel() -> tuple[Locale, NullTranslations, tzinfo]:
+    """(locale, translations, time zone) of this request, from Flask-Babel's public API.
 
-    The cache remembers Flask-Babel's per-request namespace and the locale it held, so a
-    ``force_locale`` or ``refresh`` (which replace that locale) is seen at the next string.
+    ``get_locale()`` is Flask-Babel's own per-request answer (so a ``force_locale`` or
+    ``refresh`` is seen at once); the catalogue and time zone for it are looked up once per app.
     """
-    cached = g.get(TRANSLATIONS_KEY)
-    if cached is not None and getattr(cached[0], "babel_locale", None) is cached[1]:
-        return cached
     locale = get_locale()
     known = current_app.extensions[CATALOGUES_KEY]
-    translations = known.get(locale)
-    if translations is None:
-        translations = known[locale] = get_translations()
+    try:
+        return known[locale]
+    except KeyError:
+        pass
     zone = known.get(TIMEZONE)
     if zone is None:
         zone = known[TIMEZONE] = get_timezone()
-    cached = (g.get("_flask_babel"), locale, translations, zone)
-    setattr(g, TRANSLATIONS_KEY, cached)
-    return cached
+    entry = known[locale] = (locale, get_translations(), zone)
+    return entry
 
 
-def request_translations():
+def request_translations() -> NullTranslations:
     """Flask-Babel's translations for this request's current locale."""
-    return _request_babel()[2]
-
-
-def request_locale() -> Locale:
-    """Flask-Babel's ``get_locale()`` for this request, without its per-call lookups."""
     return _request_babel()[1]
 
 
-def request_timezone():
+def request_locale() -> Locale:
+    """Flask-Babel's ``get_locale()`` for this request."""
+    return _request_babel()[0]
+
+
+def request_timezone() -> tzinfo:
     """Flask-Babel's ``get_timezone()`` for this request."""
-    return _request_babel()[3]
+    return _request_babel()[2]
 
 
-def request_locale_and_timezone() -> tuple:
+def request_locale_and_timezone() -> tuple[Locale, tzinfo]:
     """Both at once, for the date filter."""
-    cached = _request_babel()
-    return cached[1], cached[3]
+    locale, _translations, zone = _request_babel()
+    return locale, zone
 
 
 def _bound_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
@@ -161,18 +161,21 @@ def _bound_ngettext(translate: Callable[[str, str, int], str]) -> Callable[..., 
     return ngettext
 
 
-def _template_gettext() -> dict[str, Any]:
-    """``gettext`` and ``ngettext`` bound to this request's catalogue for one page.
+def _template_i18n() -> dict[str, Any]:
+    """This request's catalogue, locale and time zone, looked up once for one page.
 
-    A page calls ``_()`` a score of times; bound once per render, each call is a plain
-    catalogue lookup instead of a search for the request's translations. Jinja's ``_``
-    resolves ``gettext`` from the template context first, so these win over the global
-    callables installed below, which still serve templates rendered outside a request.
+    A page calls ``_()`` a score of times and formats several dates; bound once per render,
+    each ``_()`` is a plain catalogue lookup and each date a cache lookup, instead of asking
+    Flask-Babel for the request's translations every time. Jinja's ``_`` resolves
+    ``gettext`` from the template context first, so these win over the global callables
+    installed below, which still serve templates rendered outside a request.
     """
-    translations = request_translations()
+    locale, translations, zone = _request_babel()
     return {
         "gettext": _bound_gettext(translations.ugettext),
         "ngettext": _bound_ngettext(translations.ungettext),
+        "get_locale": lambda: locale,
+        dates.LOCALE_AND_ZONE: (locale, dates.reader_zone(zone)),
     }
 
 
@@ -191,7 +194,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    app.context_processor(_template_gettext)
+    app.context_processor(_template_i18n)
     app.after_request(_remember_choice)
     app.jinja_env.globals["get_locale"] = request_locale
     app.jinja_env.globals["switch_language"] = switch_language

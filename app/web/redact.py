@@ -3,7 +3,7 @@
 A reset or confirmation link carries its token in the path, and the development server logs
 every request line. This filter rewrites such a line to ``/auth/reset/[redacted]`` before it
 is written. Production servers and proxies keep their own access logs: configure them alike
-(see the README).
+(see docs/account-features.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import re
 from tests.helpers import AuthActions, csrf_token, request_with
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
-ROW_RE = re.compile(r'<tr class="event-([a-z_]+)">')
+ROW_RE = re.compile(r'<li class="event-([a-z_]+)">')
 
 
 def test_events_are_listed_newest_first_with_time_ip_and_browser(app, client, auth, clock):
@@ -20,9 +20,13 @@ def test_events_are_listed_newest_first_with_time_ip_and_browser(app, client, au
     page = client.get("/account")
     assert "Recent activity" in page.text
     assert ROW_RE.findall(page.text) == ["login", "login_failed", "logout", "register"]
-    for label in ("Signed in", "Failed sign-in attempt", "Signed out", "Account created"):
+    for label in ("Signed in", "Sign-in failed: wrong password", "Logged out", "Account created"):
         assert label in page.text
-    assert "203.0.113.9" in page.text and "Firefox 121" in page.text and "Ubuntu" not in page.text
+    assert (
+        "203.0.113.9" in page.text
+        and "Firefox 121 on Linux" in page.text
+        and "Ubuntu" not in page.text
+    )
     assert 'datetime="2027-01-15T08:01:00+00:00"' in page.text
     assert page.text.index("2027-01-15T08:01:00") < page.text.index("2027-01-15T08:00:00")
 

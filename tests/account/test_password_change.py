@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.db.models import LoginSession, RefreshToken, SecurityEvent, User
+from app.db.models import LoginSession, SecurityEvent, User
 from app.extensions import db
-from tests.helpers import PASSWORD, AuthActions, csrf_token, parse_set_cookies, request_with
+from tests.helpers import (
+    PASSWORD,
+    AuthActions,
+    csrf_token,
+    live_refresh_tokens,
+    parse_set_cookies,
+    request_with,
+)
 
 NEW = "gravel-orchid-lantern-quietly"
 
@@ -71,7 +78,8 @@ def test_success_ends_other_sessions_and_keeps_this_one_with_fresh_tokens(app, c
             db.session.scalars(select(LoginSession).where(LoginSession.revoked_at.is_(None)))
         )
         assert len(open_sessions) == 1
-        assert db.session.scalar(select(db.func.count()).select_from(RefreshToken)) == 1
+    assert live_refresh_tokens(app) == 1
+    with app.app_context():
         assert db.session.scalars(select(SecurityEvent.kind)).all()[-1] == "password_changed"
 
 
@@ -167,7 +175,6 @@ def test_a_change_sent_with_an_expired_access_token_leaves_working_cookies(
     assert response.status_code == 302 and response.location == "/account"
     names = [v.split("=", 1)[0] for v in response.headers.getlist("Set-Cookie")]
     assert names.count("access_token") == 1 and names.count("refresh_token") == 1
-    with app.app_context():  # the token rotated on the way in was deleted with the rest
-        assert db.session.scalar(select(db.func.count()).select_from(RefreshToken)) == 1
+    assert live_refresh_tokens(app) == 1  # one chain: the token rotated on the way in is gone
     clock.advance(61)  # the new access token has expired too: the new refresh token must work
     assert client.get("/account").status_code == 200

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.db.models import LoginSession, RefreshToken, SecurityEvent
+from app.db.models import LoginSession, SecurityEvent
 from app.extensions import db
 from tests.helpers import AuthActions, csrf_token, parse_set_cookies
 
@@ -19,6 +19,7 @@ IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
 )
+CONFIRM_RE = re.compile(r'href="/account/sessions/(?!revoke-others/)([^/"]+)/confirm"')
 REVOKE_RE = re.compile(r'action="/account/sessions/([^/"]+)/revoke"')
 
 
@@ -57,8 +58,8 @@ def test_page_lists_every_session_with_browser_os_ip_and_this_device(devices, cl
     assert "Mobile Safari 17" in text and "iOS 17.1" in text and "198.51.100.23" in text
     assert text.count("This device") == 1
     assert text.index("This device") < text.index("Mobile Safari")  # this device comes first
-    assert len(REVOKE_RE.findall(text)) == 1  # a Revoke button for the other device only
-    assert "Sign out all other sessions" in text and text.count('name="csrf_token"') >= 2
+    assert len(CONFIRM_RE.findall(text)) == 1  # a "Sign out" button for the other device only
+    assert "Sign out all other devices" in text
     assert "Last active" in text and "Signed in" in text
     assert page.headers["Cache-Control"] == "no-store"
 
@@ -70,9 +71,9 @@ def test_last_active_comes_from_the_newest_refresh(app, devices, clock):
     assert phone.get("/account").status_code == 200  # a silent refresh on the phone
     page = laptop.get("/account/sessions")  # the laptop's access token is still valid
     times = re.findall(r'<time datetime="([^"]+)"', page.text)
-    # Rows: this device (signed in, last active), then the phone (signed in, last active).
+    # Rows: this device (last active, signed in), then the phone (last active, signed in).
     assert times[0] == times[1]  # the laptop has not refreshed since it signed in
-    assert times[3] == "2027-01-15T08:00:30+00:00" and times[2] == "2027-01-15T08:00:00+00:00"
+    assert times[2] == "2027-01-15T08:00:30+00:00" and times[3] == "2027-01-15T08:00:00+00:00"
 
 
 def test_ended_sessions_are_not_listed(app, client, auth, clock):
@@ -80,19 +81,22 @@ def test_ended_sessions_are_not_listed(app, client, auth, clock):
     gone = browser(app, IPHONE, "198.51.100.23")
     AuthActions(gone).logout()
     page = client.get("/account/sessions")
-    assert "Mobile Safari" not in page.text and not REVOKE_RE.findall(page.text)
-    assert "Sign out all other sessions" not in page.text
+    assert "Mobile Safari" not in page.text and not CONFIRM_RE.findall(page.text)
+    assert "Sign out all other devices" not in page.text
 
 
 def test_revoke_signs_that_device_out_at_once(app, devices, count_sql):
     laptop, phone = devices
-    page = laptop.get("/account/sessions")
-    sid = REVOKE_RE.search(page.text).group(1)
+    sid = CONFIRM_RE.search(laptop.get("/account/sessions").text).group(1)
+    page = laptop.get(f"/account/sessions/{sid}/confirm")
+    assert REVOKE_RE.findall(page.text) == [sid]
     response = laptop.post(
         f"/account/sessions/{sid}/revoke", data={"csrf_token": csrf_token(page.text)}
     )
     assert response.status_code == 302 and response.location == "/account/sessions"
-    assert "That session has been signed out." in laptop.get("/account/sessions").text
+    assert (
+        "Mobile Safari 17 on iPhone has been signed out." in laptop.get("/account/sessions").text
+    )
     # The phone's access token is still unexpired, yet it is signed out now, without SQL.
     count_sql.statements.clear()
     answer = phone.get("/")
@@ -102,7 +106,7 @@ def test_revoke_signs_that_device_out_at_once(app, devices, count_sql):
     (row,) = sessions_in_db(app, id=sid)
     assert row.revoked_at is not None and row.revoke_reason == "revoked"
     with app.app_context():
-        assert db.session.scalar(select(RefreshToken).filter_by(session_id=sid)) is None
+        assert db.session.get(LoginSession, sid).current_hash is None
         kinds = list(db.session.scalars(select(SecurityEvent.kind)))
     assert kinds[-1] == "session_revoked"
     assert laptop.get("/account").status_code == 200  # the laptop is untouched
@@ -145,7 +149,7 @@ def test_sign_out_all_other_sessions(app, devices, count_sql):
         "/account/sessions/revoke-others", data={"csrf_token": csrf_token(page.text)}
     )
     assert response.status_code == 302
-    assert "Signed out of 2 other sessions." in laptop.get("/account/sessions").text
+    assert "Signed out of 2 other devices." in laptop.get("/account/sessions").text
     for other in (phone, tablet):
         assert other.get("/account").status_code == 302
     assert laptop.get("/account").status_code == 200

@@ -21,6 +21,7 @@ from app import create_app
 from app.api.openapi import openapi_document
 from app.extensions import db
 from tests.helpers import PASSWORD, AuthActions, FakeClock, base_config
+from tests.mfa.helpers import set_up_app, totp_code
 
 EMAIL = "person@example.com"
 
@@ -137,6 +138,35 @@ def test_real_answers_match_the_document(app, auth, clock):
         "POST",
         client.post("/api/auth/logout", json={"refresh_token": second["refresh_token"]}),
         204,
+    )
+    # An account with an authenticator app: the password answers mfa_required, then the code.
+    web = app.test_client()
+    AuthActions(web).register("second@example.com")
+    secret, _codes = set_up_app(web, clock)
+    clock.advance(30)
+    pending = check(
+        "/api/auth/token",
+        "POST",
+        client.post("/api/auth/token", json={"email": "second@example.com", "password": PASSWORD}),
+        401,
+    ).json
+    assert pending["error"] == "mfa_required"
+    check(
+        "/api/auth/token/mfa",
+        "POST",
+        client.post(
+            "/api/auth/token/mfa", json={"mfa_token": pending["mfa_token"], "code": "000000"}
+        ),
+        401,
+    )
+    check(
+        "/api/auth/token/mfa",
+        "POST",
+        client.post(
+            "/api/auth/token/mfa",
+            json={"mfa_token": pending["mfa_token"], "code": totp_code(secret, clock.now)},
+        ),
+        200,
     )
     clock.advance(11)
     check(

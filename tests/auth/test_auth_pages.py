@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.db.models import LoginSession, RefreshToken, User
+from app.db.models import LoginSession, User
 from app.extensions import db
-from tests.helpers import PASSWORD, csrf_token, parse_set_cookies, request_with
+from tests.helpers import (
+    PASSWORD,
+    csrf_token,
+    live_refresh_tokens,
+    parse_set_cookies,
+    request_with,
+)
 
 INVALID = "Invalid email or password."
 
@@ -159,7 +165,7 @@ def test_logout_deletes_rows_and_expires_both_cookies(app, client, auth):
     assert response.status_code == 302 and response.location == "/auth/login"
     cookies = parse_set_cookies(response)
     assert cookies["access_token"].expired and cookies["refresh_token"].expired
-    assert count(app, RefreshToken) == 0
+    assert live_refresh_tokens(app) == 0
     with app.app_context():
         assert db.session.scalar(select(LoginSession)).revoked_at is not None
     assert request_with(client, refresh=refresh).status_code == 302
@@ -175,7 +181,7 @@ def test_logout_with_only_the_refresh_cookie_ends_the_session_and_reissues_nothi
     response = client.post("/auth/logout", data={"csrf_token": csrf_token(page.text)})
     cookies = parse_set_cookies(response)
     assert cookies["refresh_token"].expired and cookies["access_token"].expired
-    assert count(app, RefreshToken) == 0
+    assert live_refresh_tokens(app) == 0
 
 
 def test_logout_ends_only_this_session(app, client, auth):
@@ -193,7 +199,7 @@ def test_get_logout_is_not_allowed_and_changes_nothing(app, client, auth):
     auth.register()
     response = client.get("/auth/logout")
     assert response.status_code == 405
-    assert count(app, RefreshToken) == 1
+    assert live_refresh_tokens(app) == 1
 
 
 @pytest.mark.parametrize(
@@ -209,12 +215,12 @@ def test_every_post_without_a_valid_csrf_token_is_400_and_changes_nothing(
     app, client, auth, path, data, token
 ):
     auth.register("person@example.com")
-    before = (count(app, User), count(app, RefreshToken), count(app, LoginSession))
+    before = (count(app, User), live_refresh_tokens(app), count(app, LoginSession))
     payload = dict(data, **({"csrf_token": token} if token else {}))
     response = client.post(path, data=payload)
     assert response.status_code == 400
     assert "access_token" not in parse_set_cookies(response)
-    assert (count(app, User), count(app, RefreshToken), count(app, LoginSession)) == before
+    assert (count(app, User), live_refresh_tokens(app), count(app, LoginSession)) == before
 
 
 def test_landing_page_for_anonymous_and_signed_in(client, auth):

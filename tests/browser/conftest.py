@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import live
-from tests.browser.helpers import ACCESS_TOKEN_TTL, DESKTOP
+from tests.browser.helpers import ACCESS_TOKEN_TTL, DESKTOP, THROTTLES
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,13 @@ def browser_available() -> None:
 def live_server(browser_available, tmp_path_factory):
     """The site served over HTTP by ``flask run``, with a 2-second access token."""
     workdir = tmp_path_factory.mktemp("live-server")
-    with live.live_server(workdir, {"FLASK_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL)}) as server:
+    # The grace window must be shorter than the access token's life (the site checks it).
+    overrides = {
+        "FLASK_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
+        "FLASK_REFRESH_REUSE_GRACE": "1",
+        **THROTTLES,
+    }
+    with live.live_server(workdir, overrides) as server:
         yield server
 
 

@@ -24,6 +24,19 @@ REFRESH_COOKIE = "refresh_token"
 PASSWORD = "umber-Quill-7-lantern-fjord"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+LOGIN_FAILURES_ALLOWED = 3  # per address, on the server under test: the next one is a 429
+# The server under test throttles like production, with room for a suite that signs many
+# people up from one address; only failed logins per email stay strict, to reach the 429 page.
+THROTTLES = {
+    "FLASK_RATELIMIT_ENABLED": "true",
+    "FLASK_LOGIN_LIMIT_PER_EMAIL": f"{LOGIN_FAILURES_ALLOWED} per 15 minutes",
+    "FLASK_LOGIN_LIMIT_PER_ADDRESS": "10000 per 15 minutes",
+    "FLASK_REGISTER_LIMIT_PER_ADDRESS": "10000 per hour",
+    "FLASK_FORGOT_LIMIT_PER_ADDRESS": "10000 per hour",
+    "FLASK_FORGOT_LIMIT_PER_EMAIL": "100 per hour",
+    "FLASK_PASSWORD_CHANGE_LIMIT": "100 per 15 minutes",
+    "FLASK_CONFIRM_RESEND_LIMIT": "100 per hour",
+}
 ACCOUNT_URL = re.compile(r"/account$")
 LOGIN_URL = re.compile(r"/auth/login(\?.*)?$")
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -63,21 +76,45 @@ def token_cookies(context: BrowserContext) -> dict[str, dict]:
     }
 
 
+def _post_form(base_url: str, path: str, fields: dict[str, str]) -> str:
+    """Open ``path``, then post its form with ``fields`` and the page's CSRF token, over plain
+    HTTP with a cookie jar of its own; returns the URL the answer ended at."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    with opener.open(base_url + path, timeout=10) as response:
+        token = CSRF_FIELD.search(response.read().decode()).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, **fields}).encode()
+    with opener.open(base_url + path, data=form, timeout=10) as response:
+        return response.url
+
+
 def create_account(base_url: str, label: str, password: str = PASSWORD) -> str:
     """Sign a new person up over plain HTTP (the form, its CSRF token and all) and forget the
     cookies; returns the email. Quicker than a browser for journeys that start at the login page."""
     email = unique_email(label)
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    ended = _post_form(
+        base_url, "/auth/register", {"email": email, "password": password, "confirm": password}
     )
-    with opener.open(base_url + "/auth/register", timeout=10) as response:
-        token = CSRF_FIELD.search(response.read().decode()).group(1)
-    form = urllib.parse.urlencode(
-        {"csrf_token": token, "email": email, "password": password, "confirm": password}
-    ).encode()
-    with opener.open(base_url + "/auth/register", data=form, timeout=10) as response:
-        assert response.url.endswith("/account"), f"sign-up ended at {response.url}"
+    assert ended.endswith("/account"), f"sign-up ended at {ended}"
     return email
+
+
+def sign_in_elsewhere(base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Open one more session of ``email`` from a program (another "device" on its list)."""
+    ended = _post_form(base_url, "/auth/login", {"email": email, "password": password})
+    assert ended.endswith("/account"), f"log-in ended at {ended}"
+
+
+def mailed_link(log_path, email: str, kind: str) -> str:
+    """The newest ``/auth/<kind>/<token>`` link mailed to ``email``, read from the server's
+    console mail backend (its log)."""
+    text = log_path.read_text(errors="replace")
+    start = text.rfind(f"To: {email}")
+    assert start >= 0, f"no mail to {email} in the server log"
+    found = re.search(rf"https?://[^/\s]+(/auth/{kind}/[\w-]+)", text[start:])
+    assert found, f"no {kind} link in the mail to {email}"
+    return found.group(1)
 
 
 def focused(page: Page) -> dict:

@@ -9,6 +9,7 @@ Playwright; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -60,11 +61,15 @@ def missing_browser_reason() -> str | None:
 def skip_or_fail_without_browser(environ: Mapping[str, str] = os.environ) -> None:
     """Skip the calling test when no browser can run, saying why; under ``REQUIRE_BROWSER=1``
     (CI, where Chromium is installed first) fail instead, so the tests can never vanish quietly."""
+    reason = missing_browser_reason()
+    if reason is not None:
+        fail_or_skip(reason, environ)
+
+
+def fail_or_skip(reason: str, environ: Mapping[str, str] = os.environ) -> None:
+    """Skip the calling test saying why, or fail under ``REQUIRE_BROWSER=1``."""
     import pytest
 
-    reason = missing_browser_reason()
-    if reason is None:
-        return
     if environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     pytest.skip(f"browser tests skipped: {reason}")
@@ -85,6 +90,9 @@ def server_env(database: Path, overrides: Mapping[str, str] | None = None) -> di
             "FLASK_SECRET_KEY": secrets.token_urlsafe(32),
             "FLASK_JWT_KEYS": json.dumps({"browser": secrets.token_urlsafe(32)}),
             "FLASK_JWT_ACTIVE_KID": "browser",
+            "FLASK_MFA_ENCRYPTION_KEYS": json.dumps(
+                [base64.urlsafe_b64encode(os.urandom(32)).decode()]
+            ),
             "FLASK_COOKIE_SECURE": "false",
             "FLASK_ALLOW_INSECURE_COOKIES": "true",
             "FLASK_RATELIMIT_ENABLED": "false",
@@ -130,10 +138,17 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: LiveServer) -> None:
 
 
 @contextmanager
-def live_server(workdir: Path, overrides: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
-    """Serve the site from a subprocess until the block ends; its output goes to a log file."""
+def live_server(
+    workdir: Path, overrides: Mapping[str, str] | None = None, *, host: str = "127.0.0.1"
+) -> Iterator[LiveServer]:
+    """Serve the site from a subprocess until the block ends; its output goes to a log file.
+
+    ``host`` is the name the browser uses (``localhost`` for passkeys: WebAuthn needs a
+    secure context, which plain HTTP has only on localhost); the relying party follows it.
+    """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
+    passkeys = {"FLASK_WEBAUTHN_RP_ID": host, "FLASK_WEBAUTHN_ORIGIN": url}
     server = LiveServer(url=url, log_path=workdir / "server.log")
     log: IO[bytes] = open(server.log_path, "wb")  # noqa: SIM115 (the server process owns it)
     try:
@@ -152,7 +167,7 @@ def live_server(workdir: Path, overrides: Mapping[str, str] | None = None) -> It
                 str(port),
             ],
             cwd=ROOT,
-            env=server_env(workdir / "site.sqlite3", overrides),
+            env=server_env(workdir / "site.sqlite3", {**passkeys, **(overrides or {})}),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,8 +1,9 @@
 """Save screenshots of the main pages at desktop and phone widths (``make screenshots``).
 
 Starts its own server on a throw-away database, signs a demo person up on the "desktop" and in
-on the "phone" (so the sessions page lists two devices) before shooting, and writes
-``docs/screenshots/<page>-<desktop|phone>.png``. A page that answers 404 is skipped with a note.
+on two phones, one in Korean (so the sessions page lists three devices) before shooting, and
+writes ``docs/screenshots/<page>-<desktop|phone|phone-ko>.png``. A page that answers 404 is
+skipped with a note.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.browser import live
-from tests.browser.helpers import DESKTOP, PHONE, log_in, sign_up
+from tests.browser.helpers import DESKTOP, PASSWORD, PHONE, sign_up
 
 OUT = live.ROOT / "docs" / "screenshots"
 EMAIL = "ada@example.com"
@@ -23,6 +24,7 @@ EMAIL = "ada@example.com"
 class Device:
     name: str
     options: dict
+    lang: str = "en"
 
 
 DEVICES = (
@@ -43,11 +45,31 @@ DEVICES = (
             "device_scale_factor": 2,
             "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
             "Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
+            "timezone_id": "Europe/London",
         },
+    ),
+    Device(
+        "phone-ko",
+        {
+            "viewport": PHONE,
+            "is_mobile": True,
+            "has_touch": True,
+            "device_scale_factor": 2,
+            "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+            "locale": "ko-KR",
+            "timezone_id": "Asia/Seoul",
+        },
+        lang="ko",
     ),
 )
 ANONYMOUS_PAGES = (("landing", "/"), ("login", "/auth/login"))
-SIGNED_IN_PAGES = (("account", "/account"), ("sessions", "/account/sessions"))
+SIGNED_IN_PAGES = (
+    ("account", "/account"),
+    ("sessions", "/account/sessions"),
+    ("password", "/account/password"),
+    ("security", "/account/security"),
+)
 
 
 def sign_in(page, *, first: bool) -> None:
@@ -55,7 +77,11 @@ def sign_in(page, *, first: bool) -> None:
     if first:
         sign_up(page, EMAIL)
     else:
-        log_in(page, EMAIL, remember=True)
+        page.goto("/auth/login")
+        page.locator("[name=email]").fill(EMAIL)
+        page.locator("[name=password]").fill(PASSWORD)
+        page.locator("[name=remember]").check()
+        page.locator("main form button[type=submit]").click()
         page.wait_for_url("**/account")
 
 
@@ -89,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         contexts = [browser.new_context(base_url=server.url, **d.options) for d in DEVICES]
         try:
             pages = [context.new_page() for context in contexts]
+            for device, page in zip(DEVICES, pages, strict=False):
+                page.goto(f"/?lang={device.lang}")  # remembered in the lang cookie
             for device, page in zip(DEVICES, pages, strict=False):
                 for name, path in ANONYMOUS_PAGES:
                     shoot(page, name, path, device, args.out)

@@ -63,13 +63,16 @@ def test_wrong_password_shows_the_error_and_signs_nobody_in(page, context, live_
     log_in(page, email, "not-the-password-at-all")
 
     expect(page).to_have_url(LOGIN_URL)
-    expect(page.get_by_role("alert")).to_have_text("Invalid email or password.")
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("Invalid email or password.")
+    expect(summary).to_be_focused()  # a screen reader reads it out at once
+    expect(page).to_have_title("Error: Log in · Gatehouse")
     expect(page.get_by_label("Email")).to_have_value(email)
     expect(page.get_by_label("Password")).to_have_value("")
     assert token_cookies(context) == {}
 
     log_in(page, unique_email("nobody"))  # an unknown address reads exactly the same
-    expect(page.get_by_role("alert")).to_have_text("Invalid email or password.")
+    expect(page.locator("[data-error-summary] li")).to_have_text("Invalid email or password.")
     assert token_cookies(context) == {}
 
 

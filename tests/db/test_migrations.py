@@ -16,7 +16,7 @@ from app.db.schema import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, _heads
 from app.extensions import db
 from tests.helpers import PASSWORD, AuthActions, base_config
 
-TABLES = {"users", "login_sessions", "refresh_tokens", "security_events"}
+TABLES = {"users", "login_sessions", "security_events"}
 
 
 def head() -> str:

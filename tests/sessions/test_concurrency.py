@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from app import create_app
-from app.db.models import LoginSession, RefreshToken, User, utc
+from app.db.models import LoginSession, User, utc
 from app.extensions import db
-from app.sessions import store as session_store
-from app.sessions.authority import get_authority
+from app.sessions.store import get_session_store
+from app.sessions.tokens import hash_token
 from tests import databases
 from tests.helpers import HMAC_KEY, FakeClock, base_config
 
@@ -82,13 +81,22 @@ def get(port: int, path: str, cookies: dict[str, str]) -> Reply:
 
 
 @contextmanager
-def gunicorn_site(tmp_path: Path, database_uri: str):
-    """Serve the site with gunicorn; stop it (by its own pid) when done."""
-    ready = tmp_path / "ready"
+def gunicorn_site(
+    tmp_path: Path,
+    database_uri: str,
+    *,
+    name: str = "gunicorn",
+    settings: dict[str, str] | None = None,
+    workers: int = WORKERS,
+    threads: int = 4,
+):
+    """Serve the site with gunicorn; stop it (by its own pid) when done. The workers' pids
+    are the names of the files in ``tmp_path / (name + "-ready")``."""
+    ready = tmp_path / f"{name}-ready"
     ready.mkdir()
-    hook = tmp_path / "gunicorn_hooks.py"
+    hook = tmp_path / f"{name}_hooks.py"
     hook.write_text(READY_HOOK)
-    log_path = tmp_path / "gunicorn.log"
+    log_path = tmp_path / f"{name}.log"
     env = {
         k: v
         for k, v in os.environ.items()
@@ -107,15 +115,16 @@ def gunicorn_site(tmp_path: Path, database_uri: str):
         FLASK_ARGON2_MEMORY_COST="8",
         FLASK_ARGON2_PARALLELISM="1",
     )
+    env.update(settings or {})
     port = free_port()
     command = [
         str(GUNICORN),
         "--config",
         str(hook),
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--threads",
-        "4",
+        str(threads),
         "--bind",
         f"127.0.0.1:{port}",
         "--graceful-timeout",
@@ -134,7 +143,7 @@ def gunicorn_site(tmp_path: Path, database_uri: str):
         )
     try:
         deadline = time.monotonic() + 60
-        while len(list(ready.iterdir())) < WORKERS:
+        while len(list(ready.iterdir())) < workers:
             assert proc.poll() is None, "gunicorn exited:\n" + log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, "workers not up:\n" + log_path.read_text()[-3000:]
             time.sleep(0.05)
@@ -157,22 +166,18 @@ def expired_access_and_valid_refresh(tmp_path: Path, database_uri: str):
         user = User(email=EMAIL, password_hash="not-used-here", created_at=utc(clock()))
         db.session.add(user)
         db.session.commit()
-        grant = session_store.start_session(user, authority=get_authority(), persistent=False)
+        grant = get_session_store().start_session(user, persistent=False)
     assert grant.access_token and grant.refresh_token
     return app, grant
 
 
-def rows(app, session_id: str) -> tuple[int, int, bool]:
+def chain(app, session_id: str) -> tuple[int, str | None, bool]:
+    """The session's generation, previous token hash, and whether it was revoked."""
     with app.app_context():
-        total = db.session.scalar(select(func.count()).select_from(RefreshToken))
-        replaced = db.session.scalar(
-            select(func.count())
-            .select_from(RefreshToken)
-            .where(RefreshToken.replaced_at.is_not(None))
-        )
-        revoked = db.session.get(LoginSession, session_id).revoked_at is not None
+        row = db.session.get(LoginSession, session_id)
+        found = (row.gen, row.previous_hash, row.revoked_at is not None)
         db.session.remove()
-    return total, replaced, revoked
+    return found
 
 
 def run_the_race(tmp_path: Path, database_uri: str) -> None:
@@ -194,7 +199,8 @@ def run_the_race(tmp_path: Path, database_uri: str) -> None:
         assert not any(r.expired for r in replies)
         rotated = [r for r in replies if "refresh_token" in r.cookies]
         assert len(rotated) == 1, f"{len(rotated)} responses set a new refresh token"
-        assert rows(app, grant.session_id) == (2, 1, False)  # one replaced, one new, not revoked
+        # Rotated exactly once: generation 1, the original is its previous token, not revoked.
+        assert chain(app, grant.session_id) == (1, hash_token(grant.refresh_token), False)
 
         # Afterwards: the cookies each tab now holds keep it signed in.
         winner = rotated[0].cookies
@@ -209,7 +215,7 @@ def run_the_race(tmp_path: Path, database_uri: str) -> None:
         alone = get(port, "/account", {"refresh_token": winner["refresh_token"]})
         assert alone.status == 200 and EMAIL in alone.body
         assert alone.cookies.get("refresh_token") not in (None, winner["refresh_token"])
-        assert rows(app, grant.session_id) == (3, 2, False)
+        assert chain(app, grant.session_id) == (2, hash_token(winner["refresh_token"]), False)
         with app.app_context():
             db.engine.dispose()
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from app import create_app
 from app.db.models import LoginSession
 from app.extensions import db
-from app.sessions import store as session_store
 from app.sessions.authority import get_authority
 from app.sessions.revocation import (
     MemoryRevocationStore,
@@ -20,6 +19,7 @@ from app.sessions.revocation import (
     RevocationList,
     get_revocation_list,
 )
+from app.sessions.store import RevokeReason, get_session_store
 from app.sessions.tokens import TokenType
 from tests.helpers import AuthActions, base_config, parse_set_cookies, request_with
 
@@ -42,19 +42,21 @@ def signed_in(app, email="person@example.com"):
 # --- the memory store ---------------------------------------------------------------------
 
 
-def test_memory_store_forgets_entries_after_the_window():
-    store = MemoryRevocationStore(window=61)
-    store.add(["a"], now=1000)
+def test_memory_store_forgets_each_entry_at_its_own_expiry():
+    store = MemoryRevocationStore()
+    store.add({"a": 1061, "long": 2000}, now=1000)
     assert store.is_revoked("a", 1000) and store.is_revoked("a", 1060.9)
     assert not store.is_revoked("a", 1061) and not store.is_revoked("b", 1000)
-    store.add(["b"], now=1100)  # adding prunes what has expired
-    assert len(store) == 1
+    store.add({"b": 1200}, now=1100)  # adding prunes what has expired
+    assert len(store) == 2 and store.is_revoked("long", 1999)
+    store.add({"long": 1500}, now=1100)  # a shorter entry never cuts a longer one short
+    assert store.is_revoked("long", 1999)
 
 
-def test_memory_store_is_bounded_and_drops_the_oldest_first():
-    store = MemoryRevocationStore(window=100, max_entries=3)
+def test_memory_store_is_bounded_and_drops_the_soonest_to_expire_first():
+    store = MemoryRevocationStore(max_entries=3)
     for i, sid in enumerate("abcde"):
-        store.add([sid], now=1000 + i)
+        store.add({sid: 1100 + i}, now=1000 + i)
     assert len(store) == 3
     assert [store.is_revoked(s, 1005) for s in "abcde"] == [False, False, True, True, True]
 
@@ -82,7 +84,7 @@ def test_a_failing_store_never_undoes_a_signout_and_a_failing_read_asks_the_data
         store = BrokenStore()
         revocations = RevocationList(store, clock=lambda: 0.0, retry_interval=60)
         with caplog.at_level(logging.ERROR, logger="gatehouse.revocation"):
-            revocations.revoke(["a"])  # logged, not raised
+            revocations.revoke({"a": 60.0})  # logged, not raised
             assert "unavailable on write" in caplog.text
             caplog.clear()
             assert revocations.is_revoked(ended, 0.0) is True
@@ -122,7 +124,7 @@ def test_revoked_access_beside_its_refresh_token_is_anonymous_without_sql(
     with app.app_context():
         authority = get_authority()
         sid = authority.verify(access, TokenType.ACCESS, authority.now()).claims["sid"]
-        session_store.end_sessions([sid], authority=authority)
+        get_session_store().end_sessions([sid], RevokeReason.LOGOUT, event=None)
     count_sql.statements.clear()
     response = request_with(client, "/account", access=access, refresh=refresh)
     assert response.status_code == 302 and response.location.startswith("/auth/login")
@@ -152,6 +154,7 @@ def test_refresh_token_reuse_also_kills_the_access_tokens(client, clock, auth):
     rotated = parse_set_cookies(request_with(client, refresh=refresh0))
     fresh_access = rotated["access_token"].value
     clock.advance(5)
+    request_with(client, refresh=rotated["refresh_token"].value)  # the owner moves on
     assert request_with(client, refresh=refresh0).status_code == 302  # reuse: session revoked
     for token in (access0, fresh_access):
         assert request_with(client, "/account", access=token).status_code == 302
@@ -166,9 +169,9 @@ def test_entries_outlive_every_access_token_they_cover(app, client, clock, auth)
     with app.app_context():
         revocations = get_revocation_list()
         sid = next(iter(revocations.store._expires))
-        # Kept for ACCESS_TOKEN_TTL + JWT_LEEWAY + 1 seconds, then forgotten.
-        assert revocations.is_revoked(sid, clock.now + 60.5)
-        assert not revocations.is_revoked(sid, clock.now + 61)
+        # Kept until the newest access token has expired (one second left) + leeway + 1 s.
+        assert revocations.is_revoked(sid, clock.now + 1.5)
+        assert not revocations.is_revoked(sid, clock.now + 2)
 
 
 # --- Redis, shared by several workers -----------------------------------------------------
@@ -190,11 +193,13 @@ def redis_prefix():
 
 
 def test_redis_store_sets_expiring_keys(redis_prefix):
-    store = RedisRevocationStore.from_url(REDIS_URL, window=61, prefix=redis_prefix, timeout=0.5)
+    store = RedisRevocationStore.from_url(REDIS_URL, prefix=redis_prefix, timeout=0.5)
     assert not store.is_revoked("s1", 0)
-    store.add(["s1", "s2"], now=0)
+    store.add({"s1": 61, "s2": 30}, now=0)
     assert store.is_revoked("s1", 0) and store.is_revoked("s2", 0)
-    assert 0 < store.client.ttl(redis_prefix + "s1") <= 61
+    assert 30 < store.client.ttl(redis_prefix + "s1") <= 61
+    store.add({"s1": 10}, now=0)  # a shorter entry never cuts a longer one short
+    assert 30 < store.client.ttl(redis_prefix + "s1") <= 61
 
 
 def test_two_workers_share_revocations_through_redis(tmp_path, clock, redis_prefix):
@@ -214,7 +219,7 @@ def test_two_workers_share_revocations_through_redis(tmp_path, clock, redis_pref
 
 
 def test_without_redis_another_worker_keeps_trusting_the_token(tmp_path, clock):
-    """What the README warns about: memory lists are per process."""
+    """What docs/architecture.md warns about: memory lists are per process."""
     worker_a = create_app(base_config(tmp_path, clock, ACCESS_TOKEN_TTL=60))
     worker_b = create_app(base_config(tmp_path, clock, ACCESS_TOKEN_TTL=60))
     actions = AuthActions(worker_a.test_client())

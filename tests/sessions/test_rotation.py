@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from app.db.models import LoginSession, RefreshToken
+from app.db.models import LoginSession
 from app.extensions import db
 from app.sessions.tokens import hash_token
-from tests.helpers import parse_set_cookies, request_with
+from tests.helpers import parse_set_cookies, request_with, session_holding
 
 EMAIL = "person@example.com"
 
@@ -36,15 +36,9 @@ def test_each_use_rotates_and_marks_the_old_token_replaced(app, client, refresh0
     response, cookies = use(client, refresh0)
     refresh1 = cookies["refresh_token"].value
     assert response.status_code == 200 and refresh1 != refresh0
-    with app.app_context():
-        old = db.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == hash_token(refresh0))
-        )
-        new = db.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == hash_token(refresh1))
-        )
-        assert old.replaced_at is not None and old.replaced_by == new.id
-        assert new.session_id == old.session_id and new.replaced_at is None
+    row = session_holding(app, refresh1)
+    assert row.current_hash == hash_token(refresh1) and row.previous_hash == hash_token(refresh0)
+    assert row.gen == 1 and row.revoked_at is None
 
 
 def test_previous_token_inside_grace_gets_access_but_no_refresh_cookie(client, clock, refresh0):
@@ -59,14 +53,15 @@ def test_previous_token_inside_grace_gets_access_but_no_refresh_cookie(client, c
 
 def test_reuse_after_grace_revokes_the_whole_session(app, client, clock, refresh0, caplog):
     _, first = use(client, refresh0)
-    refresh1 = first["refresh_token"].value
     clock.advance(11)
+    _, second = use(client, first["refresh_token"].value)  # the owner moves on
+    refresh2 = second["refresh_token"].value
     with caplog.at_level(logging.WARNING, logger="gatehouse.auth"):
-        thief, cookies = use(client, refresh0)
+        thief, cookies = use(client, refresh0)  # two generations back: no lost answer
     assert thief.status_code == 302
     assert cookies["access_token"].expired and cookies["refresh_token"].expired
     assert "refresh_token_reuse" in caplog.text
-    victim, _ = use(client, refresh1)  # the newer token dies with the session
+    victim, _ = use(client, refresh2)  # the newer token dies with the session
     assert victim.status_code == 302
     with app.app_context():
         session = db.session.scalar(select(LoginSession))
@@ -113,13 +108,13 @@ def test_parallel_uses_rotate_exactly_once_and_all_stay_signed_in(app, refresh0)
     winners = [c["refresh_token"].value for _, c in results if "refresh_token" in c]
     assert len(winners) == 1
     with app.app_context():
-        assert db.session.scalar(select(LoginSession)).revoked_at is None
-        assert db.session.scalar(select(db.func.count()).select_from(RefreshToken)) == 2
+        (row,) = db.session.scalars(select(LoginSession)).all()  # one row, rotated once
+        assert row.revoked_at is None and row.gen == 1
+        assert row.previous_hash == hash_token(refresh0)
 
 
 def test_end_user_sessions_keeps_only_the_named_one(app, client, auth):
-    from app.sessions import store as session_store
-    from app.sessions.authority import get_authority
+    from app.sessions.store import RevokeReason, get_session_store
     from tests.helpers import AuthActions
 
     auth.register(EMAIL)
@@ -127,14 +122,10 @@ def test_end_user_sessions_keeps_only_the_named_one(app, client, auth):
     other = client.application.test_client()
     AuthActions(other).login(EMAIL)
     other_refresh = other.get_cookie("refresh_token").value
+    keep = session_holding(app, keep_refresh).id
     with app.app_context():
-        keep = db.session.scalar(
-            select(RefreshToken.session_id).where(
-                RefreshToken.token_hash == hash_token(keep_refresh)
-            )
-        )
-        ended = session_store.end_user_sessions(
-            1, authority=get_authority(), reason="password", keep_session=keep
+        ended = get_session_store().end_user_sessions(
+            1, RevokeReason.SIGNED_OUT, event=None, keep_session=keep
         )
     assert ended == 1
     assert use(client, other_refresh)[0].status_code == 302

@@ -85,7 +85,7 @@ def test_database_failure_during_a_view_is_503(app, client, auth, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("SELECT", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("app.sessions.store._lookup", down)
+    monkeypatch.setattr("app.sessions.store.SessionStore._advance", down)
     response = request_with(client, refresh=refresh)
     assert response.status_code == 503 and "unavailable" in response.text.lower()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.web.headers import CONTENT_SECURITY_POLICY
@@ -38,11 +40,17 @@ def test_hsts_when_cookies_are_secure(tmp_path, clock):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
+SCRIPT_TAG = re.compile(r"<script\b[^>]*>(.*?)</script>", re.DOTALL)
+
+
 def test_pages_have_no_inline_script_or_style(client, auth):
     auth.register()
     for path in ("/", "/account", "/account/sessions", "/account/password"):
         html = client.get(path).text
-        assert "<script" not in html and "style=" not in html and "onclick" not in html
+        scripts = SCRIPT_TAG.findall(html)
+        assert scripts == [""], "one external script, nothing inline"
+        assert '<script src="/static/app.js" defer></script>' in html
+        assert "style=" not in html and "onclick" not in html and " on" + "load=" not in html
 
 
 def test_anonymous_public_pages_may_be_cached_static_files_too(client):

@@ -12,6 +12,7 @@ def config_overrides():
     return {
         "RATELIMIT_ENABLED": True,
         "LOGIN_LIMIT_PER_EMAIL": "3 per 15 minutes",
+        "LOGIN_LIMIT_PER_KNOWN_BROWSER": "3 per 15 minutes",
         "LOGIN_LIMIT_PER_ADDRESS": "6 per 15 minutes",
     }
 

@@ -1,7 +1,7 @@
 """the account's life: the person's language, known-browser epoch, address of a mail link
 
 Revision ID: 0007_account_life
-Revises: 0005_mail_outbox
+Revises: 0006_strong_signin
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0007_account_life"
-down_revision = "0005_mail_outbox"
+down_revision = "0006_strong_signin"
 branch_labels = None
 depends_on = None
 
