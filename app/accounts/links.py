@@ -23,7 +23,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import CursorResult, delete, insert, select, update
 
 from ..db.models import EmailToken, utc
 from ..extensions import db
@@ -156,7 +156,7 @@ def consume(token: str, purpose: Purpose, *, authority: Authority) -> int | None
     user_id = db.session.scalar(select(EmailToken.user_id).where(*_live(token, purpose, now)))
     if user_id is None:
         return None
-    claimed = db.session.execute(
+    claimed: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(EmailToken)
         .where(*_live(token, purpose, now))
         .values(used_at=utc(now))

@@ -28,7 +28,7 @@ import signal
 import threading
 from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app, g, has_request_context
@@ -115,7 +115,7 @@ def deliver_due(*, limit: int = 100) -> Report:
     database does not answer.
     """
     engine = db.engine
-    table: Table = OutgoingMail.__table__
+    table = cast(Table, OutgoingMail.__table__)
     config = current_app.config
     report = Report()
     now = _now()

@@ -22,10 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.models import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 
 
-class Passkey(db.Model):
+class Passkey(Model):
     """A WebAuthn credential (discoverable), with what its authenticator last told us."""
 
     __tablename__ = "passkeys"
@@ -45,7 +45,7 @@ class Passkey(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class TotpAuthenticator(db.Model):
+class TotpAuthenticator(Model):
     """One authenticator app per person; usable once ``confirmed_at`` is set."""
 
     __tablename__ = "totp_authenticators"
@@ -60,7 +60,7 @@ class TotpAuthenticator(db.Model):
     last_used_step: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -72,7 +72,7 @@ class RecoveryCode(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
 
 
-class MfaChallenge(db.Model):
+class MfaChallenge(Model):
     """A single-use server-side step: a pending second step or a WebAuthn challenge."""
 
     __tablename__ = "mfa_challenges"

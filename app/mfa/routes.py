@@ -32,11 +32,10 @@ from ..db.models import User
 from ..extensions import db
 from ..sessions.store import RefreshRefused, get_session_store
 from ..web.authn import anonymous_only, expire_tokens, issue_tokens, login_required, sign_in
-from ..web.forms import PostButtonForm
 from ..web.recent_auth import recent_auth_required
 from ..web.safe_next import safe_next
 from ..web.sign_in_notice import after_sign_in
-from ..web.throttle import password_change_per_user
+from ..web.throttle import current_password_attempt
 from . import flows, totp
 from .challenges import Purpose, open_step, peek_step, take_step
 from .forms import CodeForm, PasskeyNameForm, ReauthForm, TotpSetupForm
@@ -221,7 +220,6 @@ def security():
         factors=factors,
         passkeys_available=relying_party() is not None,
         name_form=PasskeyNameForm(),
-        form=PostButtonForm(),
     )
 
 
@@ -273,8 +271,6 @@ def rename_passkey(passkey_id: int):
 @bp.post("/account/security/passkeys/<int:passkey_id>/remove")
 @recent_auth_required
 def remove_passkey(passkey_id: int):
-    if not PostButtonForm().validate_on_submit():  # pragma: no cover - CSRFProtect runs first
-        abort(400)
     if not flows.remove_passkey(g.user.user_id, passkey_id, g.user.session_id):
         abort(404)
     flash(_("Passkey removed."), "success")
@@ -360,7 +356,6 @@ def _reauthenticated(amr: tuple[str, ...], target: str, *, json: bool = False) -
 
 @bp.route("/auth/reauth", methods=["GET", "POST"])
 @login_required
-@password_change_per_user
 def reauth():
     """Confirm it is you (password, passkey or code), then back to where you were."""
     form = ReauthForm()
@@ -369,16 +364,17 @@ def reauth():
     target = safe_next(form.next.data, url_for("account.index"))
     factors = flows.factors(g.user.user_id)
     if form.validate_on_submit():
+        attempt = current_password_attempt()  # counted before the check; 429 when over
         if form.password.data:
             user = db.session.get(User, g.user.user_id)
             if user is not None and get_passwords().verify(user.password_hash, form.password.data):
+                attempt.succeeded()
                 return _reauthenticated(flows.AMR_PASSWORD, target)
-            g.wrong_current_password = True  # counted by the throttle
             form.password.errors.append(_("That password is not correct."))
         elif form.code.data and factors.second_step:
             if flows.check_code(g.user.user_id, form.code.data, g.user.session_id):
+                attempt.succeeded()
                 return _reauthenticated(("otp",), target)
-            g.wrong_current_password = True
             form.code.errors.append(_("That code is not right, or it was used already."))
         else:
             form.password.errors.append(_("Enter your password."))
