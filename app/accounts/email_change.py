@@ -86,9 +86,7 @@ def request_change(user: User, new_email: str, *, session_id: str | None = None)
             )
             outbox.enqueue(message, ttl=ttl)
         remember_language(user)
-        store.events.add(
-            EventKind.EMAIL_CHANGE_REQUESTED, user_id=user.id, session_id=session_id
-        )
+        store.events.add(EventKind.EMAIL_CHANGE_REQUESTED, user_id=user.id, session_id=session_id)
 
 
 def confirm_change(
@@ -138,10 +136,10 @@ def confirm_change(
                 undo_days=max(1, undo_ttl // 86_400),
             )
             grant = None
-            if user_id == user.id and session_id is not None and refresh is not None:
-                if refresh.session_id == session_id:
-                    outcome = store.stage_renewal(txn, refresh)
-                    grant = None if isinstance(outcome, RefreshFailure) else outcome
+            owner_session = user_id == user.id and session_id is not None
+            if owner_session and refresh is not None and refresh.session_id == session_id:
+                outcome = store.stage_renewal(txn, refresh)
+                grant = None if isinstance(outcome, RefreshFailure) else outcome
             db.session.flush()  # a unique-address clash shows here, inside the transaction
     except IntegrityError:  # the address was taken a moment ago
         raise AddressTaken() from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Table, select
 
@@ -56,11 +56,9 @@ def export_account(user_id: int, *, session_id: str | None = None) -> dict[str, 
     """The person's data as JSON-ready values; None when there is no such account. One
     transaction: what is read, and the activity row saying it was downloaded."""
     store = get_session_store()
-    users = User.__table__
+    users = cast(Table, User.__table__)
     with store.transaction():
-        account = (
-            db.session.execute(select(users).where(users.c.id == user_id)).mappings().first()
-        )
+        account = db.session.execute(select(users).where(users.c.id == user_id)).mappings().first()
         if account is None:
             return None
         document: dict[str, Any] = {

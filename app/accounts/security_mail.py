@@ -7,10 +7,12 @@ recovery codes, and whatever else is mapped in ``EVENT_NOTICES``. Each mail is r
 language the person last used (``users.locale``), as text and HTML, and carries a "This wasn't
 me" link (``/auth/lockdown/<token>``) whose token is stored hashed like every mail link.
 
-A mail is queued in the outbox within the transaction that records what it reports (the
-event's listener gets that transaction's ``execute``, also for a refresh that runs on a
-connection of its own), so it goes out exactly when that change is committed, off the request
-path, with retries.
+A mail is queued in the outbox within the transaction that records what it reports, so it
+goes out exactly when that change is committed, off the request path, with retries. Events of
+the ORM session's transaction are turned into mails as it commits (one per notice and
+account; the first recovery codes that come with turning the authenticator app on are told
+by that mail); a refresh's reuse detection runs on a connection of its own, and its mail is
+queued there at once, through the listener's ``execute``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ..db.models import User, utc
 from ..extensions import db
@@ -92,16 +94,14 @@ SUMMARIES = {
     ),
     Notice.PASSKEY_REMOVED: _l("A passkey was removed from your account. It no longer signs in."),
     Notice.TOTP_ENABLED: _l(
-        "An authenticator app was set up for your account. Signing in now also asks for its "
-        "code."
+        "An authenticator app was set up for your account. Signing in now also asks for its code."
     ),
     Notice.TOTP_DISABLED: _l(
         "The authenticator app was turned off for your account. Signing in no longer asks for "
         "its code."
     ),
     Notice.RECOVERY_CODES_GENERATED: _l(
-        "New recovery codes were made for your account. The codes you had before no longer "
-        "work."
+        "New recovery codes were made for your account. The codes you had before no longer work."
     ),
 }
 
@@ -114,8 +114,18 @@ class Pending:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+# Notices of the ORM session's open transaction, queued when it commits (``_queue_pending``).
+PENDING_KEY = "gatehouse.security_notices"
+# A notice that says nothing the other one of the same transaction does not: the first
+# recovery codes come with turning the authenticator app on, and its mail is enough.
+COVERED_BY = {Notice.RECOVERY_CODES_GENERATED: Notice.TOTP_ENABLED}
+
+
 def init_app(app: Flask) -> None:
     events.listen(_on_event)
+    if not event.contains(db.session, "before_commit", _queue_pending):
+        event.listen(db.session, "before_commit", _queue_pending)
+        event.listen(db.session, "after_soft_rollback", _forget_pending)
 
 
 def notify(user_id: int, notice: Notice, *, to: str | None = None, **context: Any) -> None:
@@ -146,8 +156,29 @@ def _on_event(
     notice = EVENT_NOTICES.get(kind)
     if notice is None:
         return
-    own = None if execute == db.session.execute else execute  # a transaction of its own
-    queue(Pending(notice, user_id, None, client_details()), execute=own)
+    pending = Pending(notice, user_id, None, client_details())
+    if execute != db.session.execute:  # a transaction of its own (a refresh): queue now
+        queue(pending, execute=execute)
+        return
+    db.session.info.setdefault(PENDING_KEY, []).append(pending)
+
+
+def _queue_pending(session: Any) -> None:
+    """Before the ORM session commits: one mail per notice and account, inside the commit."""
+    pending: list[Pending] = session.info.pop(PENDING_KEY, [])
+    told = {(p.user_id, p.notice) for p in pending}
+    seen: set[tuple[int, Notice]] = set()
+    for item in pending:
+        key = (item.user_id, item.notice)
+        cover = COVERED_BY.get(item.notice)
+        if key in seen or (cover is not None and (item.user_id, cover) in told):
+            continue
+        seen.add(key)
+        queue(item)
+
+
+def _forget_pending(session: Any, previous_transaction: Any) -> None:
+    session.info.pop(PENDING_KEY, None)
 
 
 def queue(pending: Pending, *, execute: Callable[..., Any] | None = None) -> None:

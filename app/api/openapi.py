@@ -42,6 +42,15 @@ UNAUTHENTICATED = _json(
     CHALLENGE,
 )
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+# The answer of an endpoint behind ``recent_auth_required``.
+STALE_SIGN_IN = _json(
+    "Error",
+    "No usable access token (as for every call), or the token's sign-in is older than "
+    "`RECENT_AUTH_MAX_AGE` seconds: `insufficient_user_authentication`, with the RFC 9470 "
+    'challenge `Bearer error="insufficient_user_authentication", max_age="600"`. Sign in '
+    "again for a fresh token.",
+    CHALLENGE,
+)
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -305,7 +314,7 @@ PATHS: dict[str, Any] = {
             "security": BEARER,
             "responses": {
                 "204": {"description": "The account is deleted."},
-                "401": UNAUTHENTICATED,
+                "401": STALE_SIGN_IN,
             },
         },
     },
@@ -319,7 +328,7 @@ PATHS: dict[str, Any] = {
             "security": BEARER,
             "responses": {
                 "200": _json("Export", "The account's data."),
-                "401": UNAUTHENTICATED,
+                "401": STALE_SIGN_IN,
                 "429": _json(
                     "Error",
                     "Too many exports (`rate_limited`).",

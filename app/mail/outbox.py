@@ -26,8 +26,8 @@ import logging
 import os
 import signal
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import click

@@ -134,3 +134,14 @@ def test_deletion_reaches_every_worker_through_the_shared_revocation_list(
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_deleting_removes_the_second_factors_too(app, client, auth, clock, smtpd):
+    from tests.mfa.helpers import set_up_app
+
+    auth.register(EMAIL)
+    set_up_app(client, clock)
+    assert rows_left(app)["totp_authenticators"] == 1
+    assert rows_left(app)["recovery_codes"] == 10
+    assert post_form(client, "/account/delete", {"confirm": EMAIL}).status_code == 302
+    assert all(count == 0 for count in rows_left(app).values())
