@@ -2,8 +2,11 @@
 
 Confirming it, in one transaction: every session ends (and goes on the revocation list), the
 browsers that signed in are forgotten (the known-browser epoch moves on, so their cookies
-count as unknown again), the password is replaced by a random one nobody knows, every other
-mail link dies, and the event is recorded for the activity list. A reset link then goes to the
+count as unknown again), the password is replaced by a random one nobody knows, the passkeys,
+the authenticator app and the recovery codes are removed (whoever was in the account may have
+added their own: a passkey signs in without the password, and an app of theirs would lock the
+owner out of the second step), every other mail link dies, and the event is recorded for the
+activity list. Only the mailbox is trusted afterwards; the person adds their factors again. A reset link then goes to the
 account's address. A notice that went to an old address (after an email change) brings that
 address back first, so the reset link reaches the person who asked, not whoever changed it.
 """
@@ -15,12 +18,13 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..db.models import User, utc
 from ..extensions import db
 from ..mail import delivery as mail
 from ..mail import outbox
+from ..mfa.models import Passkey, RecoveryCode, TotpAuthenticator
 from ..sessions.authority import Authority
 from ..sessions.store import RevokeReason, get_session_store
 from ..web.public_url import external_url
@@ -57,6 +61,12 @@ def lock_down(token: str) -> LockedDown | None:
             user.email_confirmed_at = utc(store.authority.now())
         user.password_hash = get_passwords().hash(secrets.token_urlsafe(32))
         user.known_browsers_epoch = (user.known_browsers_epoch or 0) + 1
+        for factor in (Passkey, TotpAuthenticator, RecoveryCode):
+            db.session.execute(
+                delete(factor)
+                .where(factor.user_id == user.id)
+                .execution_options(synchronize_session=False)
+            )
         email_tokens.revoke(user.id, *Purpose)  # every mailed link dies, this one included
         ttl = int(current_app.config["RESET_TOKEN_TTL"])
         reset = email_tokens.issue(

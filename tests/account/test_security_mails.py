@@ -217,3 +217,29 @@ def test_the_undo_link_survives_a_password_change_made_after_the_email_change(ap
     assert undone.status_code == 200
     with app.app_context():
         assert db.session.scalar(select(User.email)) == EMAIL
+
+
+def test_this_wasnt_me_removes_second_factors_someone_else_may_have_added(app, home, clock, smtpd):
+    from tests.mfa.helpers import set_up_app
+
+    set_up_app(home, clock)  # as if the intruder turned on an app of their own
+    notice = security_mails(smtpd)[-1]
+    assert notice["Subject"] == "An authenticator app was turned on for your Gatehouse account"
+    post_form(app.test_client(), link(notice, "lockdown"))
+    reset_link = link(smtpd.inbox.to(EMAIL)[-1], "reset")
+    owner = browser(app)
+    page = owner.get(reset_link)
+    done = owner.post(
+        reset_link,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith("/account")  # no step
+    with app.app_context():
+        from app.mfa.models import RecoveryCode, TotpAuthenticator
+
+        assert db.session.scalars(select(TotpAuthenticator)).all() == []
+        assert db.session.scalars(select(RecoveryCode)).all() == []
