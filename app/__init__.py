@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=site_folder("static"),
     )
     from . import cli, deployment, logs
-    from .accounts import operations, passwords
+    from .accounts import breached, operations, passwords, security_mail
     from .config import load_config
     from .db import engine as db
     from .extensions import csrf
@@ -37,10 +37,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     revocation.init_app(app)
     store.init_app(app)
     passwords.init_app(app)
+    breached.init_app(app)
     operations.init_app(app)
     mfa_crypto.init_app(app)
     mail.init_app(app)
     outbox.init_app(app)
+    security_mail.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
     csrf.init_app(app)  # before authn: a POST with a bad CSRF token changes nothing at all

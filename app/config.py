@@ -124,6 +124,19 @@ DEFAULTS: dict[str, Any] = {
     "WEBAUTHN_ORIGIN": None,  # None: PUBLIC_URL's origin (or, in debug/testing, the request's)
     "WEBAUTHN_RP_NAME": "Gatehouse",
     "RECENT_AUTH_MAX_AGE": 600,  # seconds since the last interactive sign-in, for security changes
+    # The account's life: email change, deletion, export, security mails
+    "EMAIL_CHANGE_TOKEN_TTL": 86_400,  # the link to the new address
+    "EMAIL_UNDO_TOKEN_TTL": 604_800,  # the old address's undo link: 7 days
+    "LOCKDOWN_TOKEN_TTL": 2_592_000,  # a security mail's "This wasn't me" link: 30 days
+    "EMAIL_CHANGE_LIMIT": "5 per hour",
+    "EXPORT_LIMIT": "5 per hour",
+    # Breached passwords: the Pwned Passwords range API (k-anonymity, padded)
+    "PWNED_PASSWORDS_ENABLED": True,
+    "PWNED_PASSWORDS_URL": "https://api.pwnedpasswords.com/range/",
+    "PWNED_PASSWORDS_TIMEOUT": 2.0,  # seconds; past it the check is skipped
+    "PWNED_PASSWORDS_RETRY_AFTER": 300,  # seconds without asking again after a failure
+    "PWNED_PASSWORDS_CACHE_SIZE": 1024,  # hash prefixes remembered
+    "PWNED_PASSWORDS_CACHE_TTL": 86_400,
     # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted (0: none)
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,

@@ -70,6 +70,8 @@ def base_config(tmp_path, clock: FakeClock, **overrides) -> dict:
         # request; tests of the outbox's own senders turn this off.
         "MAIL_DELIVER_ON_COMMIT": True,
         "CLOCK": clock,
+        # Never the internet: tests that check breached passwords start a local range API.
+        "PWNED_PASSWORDS_ENABLED": False,
     }
     if databases.STATE["uri"]:  # no idle connections left behind by the many short-lived apps
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": NullPool}

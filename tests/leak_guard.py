@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from flask import Flask, request, request_finished
 
 PASSWORD_FIELDS = ("password", "new_password", "confirm", "current_password")
+# Forms whose ``confirm`` field holds the account's email address, not a password.
+EMAIL_CONFIRM_PATHS = frozenset({"/account/delete"})
 # Anything shorter is refused by the site anyway, and short strings occur in pages by chance.
 MIN_SECRET_PASSWORD = 8
 HASH_MARKER = "$argon2"
@@ -125,7 +127,10 @@ def _submitted_passwords() -> list:
     found = []
     form = parsed.get("form")
     if form:
-        found += [value for key in PASSWORD_FIELDS for value in form.getlist(key)]
+        keys = PASSWORD_FIELDS
+        if request.path in EMAIL_CONFIRM_PATHS:
+            keys = tuple(key for key in keys if key != "confirm")
+        found += [value for key in keys for value in form.getlist(key)]
     for body in parsed.get("_cached_json", ()):
         if isinstance(body, dict):
             found += [body.get(key) for key in PASSWORD_FIELDS]

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import routes  # noqa: E402,F401
+from . import life_routes, routes  # noqa: E402,F401

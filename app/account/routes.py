@@ -63,6 +63,11 @@ EVENT_LABELS = {
     EventKind.RECOVERY_CODE_USED.value: _l("Recovery code used to sign in"),
     EventKind.SECOND_STEP_FAILED.value: _l("Wrong code at the second sign-in step"),
     EventKind.REAUTHENTICATED.value: _l("Sign-in confirmed for a security change"),
+    EventKind.EMAIL_CHANGE_REQUESTED.value: _l("Email address change requested"),
+    EventKind.EMAIL_CHANGED.value: _l("Email address changed"),
+    EventKind.EMAIL_CHANGE_UNDONE.value: _l("Email address change undone"),
+    EventKind.DATA_EXPORTED.value: _l("Data downloaded"),
+    EventKind.LOCKDOWN.value: _l('Account secured after "This wasn\'t me"'),
 }
 
 

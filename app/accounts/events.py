@@ -2,7 +2,9 @@
 
 A log line names the event, the user id and the session id, never a token, password or hash.
 A refresh gets no row and only a DEBUG line: it happens every few minutes for everyone and
-would drown the rest.
+would drown the rest. Listeners (``listen``) hear every recorded event of an account, inside
+the transaction that records it; the security mails use that, so whatever records a password
+change or a reused token also tells the person by mail, committed with it or not at all.
 """
 
 from __future__ import annotations
@@ -46,10 +48,27 @@ class EventKind(str, Enum):
     RECOVERY_CODE_USED = "recovery_code_used"
     SECOND_STEP_FAILED = "second_step_failed"
     REAUTHENTICATED = "reauthenticated"
+    # The account's life (SPEC 8)
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+    EMAIL_CHANGE_UNDONE = "email_change_undone"
+    DATA_EXPORTED = "data_exported"
+    LOCKDOWN = "lockdown"
+    ACCOUNT_DELETED = "account_deleted"
 
 
-NOT_STORED = frozenset({EventKind.REFRESH})
+# A deleted account keeps no rows at all: its deletion is a log line only.
+NOT_STORED = frozenset({EventKind.REFRESH, EventKind.ACCOUNT_DELETED})
 LEVELS = {EventKind.REFRESH: logging.DEBUG, EventKind.REFRESH_TOKEN_REUSE: logging.WARNING}
+
+_listeners: list[Callable[[EventKind, int, str | None, Callable[..., Any]], None]] = []
+
+
+def listen(listener: Callable[[EventKind, int, str | None, Callable[..., Any]], None]) -> None:
+    """Call ``listener(kind, user_id, session_id, execute)`` after each event stored for an
+    account; ``execute`` runs statements in the transaction that records the event."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def record(
@@ -116,3 +135,5 @@ def _add(
             "user_agent": user_agent,
         },
     )
+    for listener in _listeners:
+        listener(kind, user_id, session_id, execute)

@@ -3,8 +3,10 @@
 Length counts (at least ``PASSWORD_MIN_LENGTH``, at most ``PASSWORD_MAX_LENGTH`` characters,
 after Unicode NFKC normalisation); there are no composition rules (no "one digit, one
 symbol"), because they make passwords harder to remember and barely harder to guess. Instead a
-password is refused when zxcvbn rates it easy to guess (score below ``PASSWORD_MIN_SCORE``) or
-when it contains the name part of the person's email. Every refusal says why in plain words.
+password is refused when zxcvbn rates it easy to guess (score below ``PASSWORD_MIN_SCORE``),
+when it contains the name part of the person's email, or when it is known from data
+breaches (``breached``, asked last, only for otherwise good ones). Every refusal says why in
+plain words.
 
 zxcvbn's time grows with the square of the length, times the number of l33t substitutions
 the password allows: a crafted 128-character input once cost 10-30 s of CPU. So it never sees
@@ -31,6 +33,8 @@ from wtforms import Field, Form
 from wtforms.validators import ValidationError
 from zxcvbn import zxcvbn
 from zxcvbn.time_estimates import guesses_to_score
+
+from .breached import seen_in_breaches
 
 STRENGTH_CHUNK = 12  # characters zxcvbn sees at once: its worst case is a few ms here
 STRENGTH_CHUNKS = 3  # chunks checked: the first 36 characters
@@ -71,6 +75,10 @@ WARNINGS = {
     ),
     "Common names and surnames are easy to guess.": _l("Common names are easy to guess."),
 }
+BREACHED = _l(
+    "This password has appeared in a data breach, so attackers try it first. Please choose "
+    "another one."
+)
 ADVICE = _l("Try a few unrelated words, or a longer phrase only you would think of.")
 
 EmailSource = Callable[[Form], "str | None"]
@@ -114,6 +122,8 @@ class PasswordPolicy:
         strength = estimate_strength(password, [local] if local else [])
         if strength.score < int(config["PASSWORD_MIN_SCORE"]):
             raise ValidationError(weakness_message(strength.warning))
+        if seen_in_breaches(password):
+            raise ValidationError(BREACHED)
 
     def _email(self, form: Form) -> str:
         if self.email_from is not None:

@@ -42,6 +42,15 @@ UNAUTHENTICATED = _json(
     CHALLENGE,
 )
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+# The answer of an endpoint behind ``recent_auth_required``.
+STALE_SIGN_IN = _json(
+    "Error",
+    "No usable access token (as for every call), or the token's sign-in is older than "
+    "`RECENT_AUTH_MAX_AGE` seconds: `insufficient_user_authentication`, with the RFC 9470 "
+    'challenge `Bearer error="insufficient_user_authentication", max_age="600"`. Sign in '
+    "again for a fresh token.",
+    CHALLENGE,
+)
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -161,6 +170,22 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "Export": {
+        "type": "object",
+        "required": ["format", "exported_at", "account"],
+        "description": "Everything stored about the account, secrets left out (no password "
+        "hash, no token, key, code or their hashes). Besides `account`, one list per table "
+        "that references the account: `sessions`, `activity`, `mail_links`, and any other.",
+        "properties": {
+            "format": {"type": "string", "enum": ["gatehouse-export/1"]},
+            "exported_at": {"type": "string", "format": "date-time"},
+            "account": {"type": "object"},
+            "sessions": {"type": "array", "items": {"type": "object"}},
+            "activity": {"type": "array", "items": {"type": "object"}},
+            "mail_links": {"type": "array", "items": {"type": "object"}},
+        },
+        "additionalProperties": {"type": "array", "items": {"type": "object"}},
+    },
     "SessionList": {
         "type": "object",
         "required": ["sessions"],
@@ -277,6 +302,38 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json("Me", "The account."),
                 "401": UNAUTHENTICATED,
+            },
+        },
+        "delete": {
+            "operationId": "deleteMe",
+            "summary": "Delete the account",
+            "description": "Deletes the account and everything stored about it in one "
+            "transaction; every session ends at once, its access tokens included (through "
+            "the revocation list), and a goodbye mail goes to the address, which can sign "
+            "up again.",
+            "security": BEARER,
+            "responses": {
+                "204": {"description": "The account is deleted."},
+                "401": STALE_SIGN_IN,
+            },
+        },
+    },
+    "/api/me/export": {
+        "get": {
+            "operationId": "exportMe",
+            "summary": "Download everything stored about the account",
+            "description": "One JSON document, sent as an attachment "
+            "(`Content-Disposition: attachment`). Throttled per account "
+            "(`EXPORT_LIMIT`, shared with the account page's download).",
+            "security": BEARER,
+            "responses": {
+                "200": _json("Export", "The account's data."),
+                "401": STALE_SIGN_IN,
+                "429": _json(
+                    "Error",
+                    "Too many exports (`rate_limited`).",
+                    {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+                ),
             },
         },
     },

@@ -14,6 +14,8 @@ from datetime import datetime
 from flask import Response, g, jsonify
 from flask_babel import gettext as _
 
+from ..account.life_routes import export_per_user, export_response
+from ..accounts import deletion
 from ..accounts.credentials import check_password, confirmation_pending, find_account
 from ..accounts.events import EventKind
 from ..db.models import LoginSession, User
@@ -33,7 +35,7 @@ from ..sessions.store import (
 )
 from ..sessions.tokens import TokenType
 from ..web.authn import login_required, sign_in
-from ..web.recent_auth import is_recent, reauth_required_response
+from ..web.recent_auth import is_recent, reauth_required_response, recent_auth_required
 from ..web.throttle import login_attempt
 from . import bp
 from .body import InvalidApiRequest, json_object
@@ -71,7 +73,7 @@ def token():
     """The login form's budgets, shared: a guesser gets them once, through either door."""
     body = json_object("email", "password")
     user = find_account(body["email"])
-    attempt = login_attempt(body["email"], user.id if user else None)  # 429 when over
+    attempt = login_attempt(body["email"], user)  # 429 when over
     if not check_password(user, body["password"]) or user is None:
         return _rejected_grant(_("Invalid email or password."))
     attempt.succeeded()
@@ -160,6 +162,26 @@ def me():
     if user is None:  # the account was deleted while the access token still runs
         return error_response(401, "invalid_token", _("This account no longer exists."))
     return jsonify(id=user.id, email=user.email, created_at=_timestamp(user.created_at))
+
+
+@bp.delete("/me")
+@recent_auth_required
+def delete_me():
+    """Delete the account: every session (this one too) ends at once, on every worker."""
+    deleted = deletion.delete_account(g.user.user_id)
+    if deleted is None:
+        return error_response(401, "invalid_token", _("This account no longer exists."))
+    return Response(status=204)
+
+
+@bp.get("/me/export")
+@recent_auth_required
+@export_per_user
+def export_me():
+    """Everything stored about the caller, secrets left out, as a JSON attachment."""
+    if db.session.get(User, g.user.user_id) is None:
+        return error_response(401, "invalid_token", _("This account no longer exists."))
+    return export_response(g.user.user_id, g.user.session_id)
 
 
 @bp.get("/sessions")

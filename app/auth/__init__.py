@@ -7,4 +7,4 @@ from ..web import redact
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 bp.record_once(lambda _state: redact.install())
 
-from . import email_links, routes  # noqa: E402,F401
+from . import account_links, email_links, routes  # noqa: E402,F401

@@ -38,9 +38,9 @@ from ..mail import outbox
 from ..mfa.routes import begin_second_step
 from ..sessions.authority import get_authority
 from ..sessions.store import RefreshRefused, get_session_store
-from ..web import known_browser
 from ..web.authn import current_refresh, expire_tokens, issue_tokens, no_token_reissue
 from ..web.public_url import external_url
+from ..web.sign_in_notice import after_sign_in
 from ..web.throttle import account_key, count_attempt, limiter, password_check_attempt
 from . import bp
 from .forms import ForgotPasswordForm, ResendConfirmationForm, ResetPasswordForm
@@ -200,7 +200,7 @@ def reset_password(token: str):
                 begin_second_step(done.user, persistent=False, next_url=url_for("account.index"))
             )
         response = cast(Response, redirect(url_for("account.index")))  # Flask's class at run time
-        known_browser.remember(response, done.user.id)
+        after_sign_in(response, done.user, mail_if_new=False)
         return _private(response)
     return _page("auth/reset.html", 200, form=form, token=token)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,9 +21,9 @@ from ..mfa.flows import needs_second_step
 from ..mfa.routes import begin_second_step
 from ..sessions.authority import get_authority
 from ..sessions.store import RevokeReason, get_session_store
-from ..web import known_browser
 from ..web.authn import anonymous_only, expire_tokens, issue_tokens, no_token_reissue, sign_in
 from ..web.safe_next import safe_next
+from ..web.sign_in_notice import after_sign_in
 from ..web.throttle import login_attempt, register_per_address
 from . import bp
 from .email_links import login_ticket, send_confirmation
@@ -35,7 +36,7 @@ INVALID_CREDENTIALS = _l("Invalid email or password.")
 def _signed_in_response(user: User, *, persistent: bool, target: str, kind: EventKind):
     issue_tokens(sign_in(user, persistent=persistent, event=kind))
     response = cast(Response, redirect(target))  # Flask's class at run time
-    known_browser.remember(response, user.id)
+    after_sign_in(response, user, mail_if_new=kind is EventKind.LOGIN)
     return response
 
 
@@ -51,6 +52,7 @@ def register():
                 email=form.email.data,
                 password_hash=get_passwords().hash(form.password.data),
                 created_at=utc(get_authority().now()),
+                locale=str(get_locale()),
             )
             db.session.add(user)
             try:
@@ -96,7 +98,7 @@ def login():
     error = None
     if form.validate_on_submit():
         user = find_account(form.email.data)
-        attempt = login_attempt(form.email.data, user.id if user else None)  # 429 when over
+        attempt = login_attempt(form.email.data, user)  # 429 when over
         if not check_password(user, form.password.data):
             user = None
         if user is not None:

@@ -53,6 +53,10 @@ class User(Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The language of the person's last visit, so security mails arrive in it (None: default).
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Bumped to forget every browser that signed in before ("This wasn't me").
+    known_browsers_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", passive_deletes=True
@@ -114,7 +118,7 @@ class SecurityEvent(Model):
 
 
 class EmailToken(Model):
-    """A single-use link sent by mail (password reset or address confirmation).
+    """A single-use link sent by mail (reset, confirmation, email change and its undo, lockdown).
 
     Only the SHA-256 hash of the token is stored. A token dies when it is used (``used_at``),
     when it expires, or when a newer one of the same purpose is sent (the older row is deleted).
@@ -123,8 +127,11 @@ class EmailToken(Model):
     __tablename__ = "email_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # "reset" or "confirm"
+    # "reset", "confirm", "email_change", "email_undo" or "lockdown"
+    purpose: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The address a link concerns: the new one for a change, the old one for its undo.
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,13 +26,14 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from flask.cli import with_appcontext
-from sqlalchemy import Table, delete, event, select, update
+from sqlalchemy import Table, delete, event, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
     if not event.contains(db.session, "after_commit", _after_commit):
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_soft_rollback", _after_rollback)
+    app.after_request(_after_request)
     if app.config["MAIL_EMBEDDED_WORKER"] and not app.config["MAIL_DELIVER_ON_COMMIT"]:
         sender = EmbeddedSender(app)
         app.extensions[SENDER_KEY] = sender
@@ -68,26 +70,41 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_worker_command)
 
 
-def enqueue(message: Message, *, ttl: int) -> None:
+def enqueue(message: Message, *, ttl: int, execute: Callable[..., Any] | None = None) -> None:
     """Queue ``message`` in the current transaction; it is sent once the caller commits.
 
-    ``ttl`` is how long the mail is worth sending (the life of the link in it).
+    ``ttl`` is how long the mail is worth sending (the life of the link in it). ``execute``
+    runs the insert in a transaction of the caller's own (a refresh's connection, not the ORM
+    session): the sender is then woken when the request ends, after that commit.
     """
     now = _now()
-    db.session.add(
-        OutgoingMail(
-            kind=message.kind,
-            recipient=message.to,
-            subject=message.subject,
-            text_body=message.text,
-            html_body=message.html,
-            created_at=utc(now),
-            expires_at=utc(now + ttl),
-            next_attempt_at=utc(now),
-            attempts=0,
-        )
-    )
-    db.session.info[QUEUED_KEY] = True
+    row = {
+        "kind": message.kind,
+        "recipient": message.to,
+        "subject": message.subject,
+        "text_body": message.text,
+        "html_body": message.html,
+        "created_at": utc(now),
+        "expires_at": utc(now + ttl),
+        "next_attempt_at": utc(now),
+        "attempts": 0,
+    }
+    if execute is None:
+        db.session.add(OutgoingMail(**row))
+        db.session.info[QUEUED_KEY] = True
+        return
+    execute(insert(OutgoingMail), row)
+    if has_request_context():
+        setattr(g, QUEUED_KEY, True)
+    else:
+        db.session.info[QUEUED_KEY] = True
+
+
+def _after_request(response):
+    """Wake the sender for mail queued outside the ORM session during this request."""
+    if g.pop(QUEUED_KEY, False):
+        _queued(current_app._get_current_object())  # type: ignore[attr-defined]
+    return response
 
 
 def deliver_due(*, limit: int = 100) -> Report:
@@ -190,7 +207,11 @@ def _now() -> float:
 def _after_commit(session) -> None:
     if not session.info.pop(QUEUED_KEY, False):
         return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _queued(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _queued(app: Flask) -> None:
+    """Mail was committed to the outbox: deliver it now (tests) or wake the sender."""
     if app.config["MAIL_DELIVER_ON_COMMIT"]:
         deliver_pending(app)
         return

@@ -34,6 +34,7 @@ from ..sessions.store import RefreshRefused, get_session_store
 from ..web.authn import anonymous_only, expire_tokens, issue_tokens, login_required, sign_in
 from ..web.recent_auth import recent_auth_required
 from ..web.safe_next import safe_next
+from ..web.sign_in_notice import after_sign_in
 from ..web.throttle import current_password_attempt
 from . import flows, totp
 from .challenges import Purpose, open_step, peek_step, take_step
@@ -72,7 +73,9 @@ def _signed_in(
 ) -> Response:
     """Open the session (the only place tokens are issued here) and set its cookies."""
     issue_tokens(sign_in(user, persistent=persistent, event=EventKind.LOGIN, amr=amr))
-    return jsonify(redirect=target) if json else make_response(redirect(target))
+    response = jsonify(redirect=target) if json else make_response(redirect(target))
+    after_sign_in(response, user)  # the known-browser cookie; a new browser is mailed
+    return response
 
 
 # The second step at sign-in -----------------------------------------------------------------

@@ -79,6 +79,9 @@ class RevokeReason(str, Enum):
     PASSWORD_RESET = "password_reset"
     ADMIN = "admin"
     REUSED = "reused"
+    LOCKDOWN = "lockdown"  # "This wasn't me"
+    EMAIL_RESTORED = "email_restored"  # an email change undone from the old address
+    ACCOUNT_DELETED = "account_deleted"
 
 
 class RefreshRefused(Exception):
@@ -466,6 +469,18 @@ class SessionStore:
         if keep_session is not None:
             query = query.where(LoginSession.id != keep_session)
         return len(self.stage_revoke(txn, list(txn.execute(query).scalars()), reason))
+
+    def stage_delete_user_sessions(self, txn: Transaction, user_id: int) -> int:
+        """Delete every session of a user (account deletion), open ones going on the
+        revocation list once the transaction commits, so their access tokens are refused at
+        once on every worker. Returns how many were still open."""
+        ended = self.stage_end_user_sessions(txn, user_id, RevokeReason.ACCOUNT_DELETED)
+        txn.execute(
+            delete(LoginSession)
+            .where(LoginSession.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
+        return ended
 
     # --- the exchange -------------------------------------------------------------------
 

@@ -231,14 +231,14 @@ def _counters() -> Counters:
     return counters
 
 
-def login_attempt(email: object, user_id: int | None) -> Attempt:
+def login_attempt(email: object, user: known_browser.Account | None) -> Attempt:
     """Count a password login (form or API) before the password is checked.
 
     Budgets: the client's address; and the account, shared by every unknown client, or, for a
     browser that has signed in to this account before, a budget of that browser's own.
     """
     config = current_app.config
-    browser = known_browser.budget_key(user_id)
+    browser = known_browser.budget_key(user)
     account = (
         (config["LOGIN_LIMIT_PER_KNOWN_BROWSER"], browser)
         if browser is not None

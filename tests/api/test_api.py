@@ -587,6 +587,8 @@ def test_openapi_document_describes_every_operation(api):
         ("/api/auth/refresh", "post"),
         ("/api/auth/logout", "post"),
         ("/api/me", "get"),
+        ("/api/me", "delete"),
+        ("/api/me/export", "get"),
         ("/api/sessions", "get"),
         ("/api/sessions/{sid}", "delete"),
         ("/api/openapi.json", "get"),

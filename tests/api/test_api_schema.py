@@ -175,6 +175,15 @@ def test_real_answers_match_the_document(app, auth, clock):
         client.post("/api/auth/refresh", json={"refresh_token": second["refresh_token"]}),
         401,
     )
+    last = client.post("/api/auth/token", json={"email": EMAIL, "password": PASSWORD}).json
+    exported = check(
+        "/api/me/export",
+        "GET",
+        client.get("/api/me/export", headers=bearer(last["access_token"])),
+        200,
+    )
+    assert exported.json["account"]["email"] == EMAIL
+    check("/api/me", "DELETE", client.delete("/api/me", headers=bearer(last["access_token"])), 204)
     operations = {(path, method.lower()) for path, method, _ in seen}
     assert operations == {
         (path, method)
