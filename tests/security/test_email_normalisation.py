@@ -84,7 +84,7 @@ def test_the_migration_rewrites_old_rows_and_reports_duplicates(
     ]
     with app.app_context():
         with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0005_mail_outbox")
+            command.upgrade(alembic_config(connection), "0003_mail_outbox")
             for user_id, email in rows:
                 connection.execute(
                     text(

@@ -1,7 +1,7 @@
 """email normalisation: stored addresses in the one form app.accounts.emails gives
 
 Revision ID: 0004_email_normalisation
-Revises: 0005_mail_outbox
+Revises: 0003_mail_outbox
 
 Addresses were stored lower-cased in Unicode NFC; they are now NFKC, with the domain in its
 IDNA ASCII form, so ``a@bücher.de``, ``a@xn--bcher-kva.de`` and a full-width spelling are
@@ -21,7 +21,7 @@ from app.accounts.emails import normalize_email
 
 # revision identifiers, used by Alembic.
 revision = "0004_email_normalisation"
-down_revision = "0005_mail_outbox"
+down_revision = "0003_mail_outbox"
 branch_labels = None
 depends_on = None
 

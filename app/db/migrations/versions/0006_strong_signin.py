@@ -1,10 +1,10 @@
 """strong sign-in: passkeys, authenticator app, recovery codes, challenges
 
 New tables only; no existing row changes (the sessions' auth_time and amr come with
-0003_session_generations).
+0005_session_generations).
 
 Revision ID: 0006_strong_signin
-Revises: 0003_session_generations
+Revises: 0005_session_generations
 Create Date: 2026-12-02 05:47:31.555531
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_strong_signin'
-down_revision = '0003_session_generations'
+down_revision = '0005_session_generations'
 branch_labels = None
 depends_on = None
 

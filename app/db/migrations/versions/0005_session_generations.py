@@ -6,14 +6,14 @@ open session is carried over: its current token's hash becomes the session's cur
 generation 0 (tokens issued before this revision carry no ``gen`` claim and are read as 0), so
 nobody is signed out by the upgrade.
 
-Revision ID: 0003_session_generations
-Revises: 0005_mail_outbox
+Revision ID: 0005_session_generations
+Revises: 0004_email_normalisation
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0003_session_generations"
+revision = "0005_session_generations"
 down_revision = "0004_email_normalisation"
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """mail outbox: mail leaves the request path
 
-Revision ID: 0005_mail_outbox
+Revision ID: 0003_mail_outbox
 Revises: 0002_email_tokens
 Create Date: 2026-12-02 06:00:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0005_mail_outbox"
+revision = "0003_mail_outbox"
 down_revision = "0002_email_tokens"
 branch_labels = None
 depends_on = None
