@@ -371,11 +371,12 @@ def test_sessions_from_before_generations_refresh_after_the_upgrade(tmp_path, cl
             conn.execute(
                 text(
                     "INSERT INTO login_sessions (id, user_id, created_at, expires_at, "
-                    "persistent, user_agent, ip) VALUES ('s1', 1, :at, :end, 0, '', '')"
+                    "persistent, user_agent, ip) VALUES ('s1', 1, :at, :end, :persistent, '', '')"
                 ),
                 {
                     "at": utc(now).replace(tzinfo=None),
                     "end": utc(now + 86_400).replace(tzinfo=None),
+                    "persistent": False,  # a boolean on PostgreSQL, 0 on SQLite
                 },
             )
             for jti, token, replaced, by in (
