@@ -346,8 +346,11 @@ def test_start_session_records_the_methods_used(app, clock, refresh0):
 # --- the migration carries existing sessions over ------------------------------------------
 
 
-def test_sessions_from_before_generations_refresh_after_the_upgrade(tmp_path, clock):
-    old = create_app(base_config(tmp_path, clock, AUTO_CREATE_SCHEMA=False))
+def test_sessions_from_before_generations_refresh_after_the_upgrade(
+    tmp_path, clock, empty_database_uri
+):
+    database = dict(SQLALCHEMY_DATABASE_URI=empty_database_uri)  # unmigrated: built to 0002 here
+    old = create_app(base_config(tmp_path, clock, AUTO_CREATE_SCHEMA=False, **database))
     with old.app_context():
         authority = get_authority()
         now = int(clock())
@@ -399,7 +402,7 @@ def test_sessions_from_before_generations_refresh_after_the_upgrade(tmp_path, cl
                     },
                 )
         db.engine.dispose()
-    app = create_app(base_config(tmp_path, clock))  # start-up upgrades to head
+    app = create_app(base_config(tmp_path, clock, **database))  # start-up upgrades to head
     row = session_row(app)
     assert (row.gen, row.current_hash, row.previous_hash) == (
         0,
