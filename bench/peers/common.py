@@ -112,7 +112,7 @@ def register_pages(
     logout: Callable[[], Any],
     extra_auth_routes: Callable[[Blueprint], None] | None = None,
 ) -> None:
-    """The endpoints the templates link to: main.index, auth.*, account.*."""
+    """The endpoints the templates link to: main.index, auth.*, account.*, mfa.security."""
     main = Blueprint("main", __name__)
     main.add_url_rule("/", "index", lambda: "")
     auth = Blueprint("auth", __name__, url_prefix="/auth")
@@ -126,7 +126,9 @@ def register_pages(
     acct.add_url_rule("", "index", account)
     acct.add_url_rule("/sessions", "sessions", lambda: "")
     acct.add_url_rule("/password", "password", lambda: "")
-    for bp in (main, auth, acct):
+    mfa = Blueprint("mfa", __name__)
+    mfa.add_url_rule("/account/security", "security", lambda: "")
+    for bp in (main, auth, acct, mfa):
         app.register_blueprint(bp)
 
     @app.context_processor
