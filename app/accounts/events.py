@@ -112,18 +112,25 @@ def _add(
     session_id: str | None,
     execute: Callable[..., Any],
 ) -> None:
-    ip = request.remote_addr or "" if has_request_context() else ""
-    user_agent = request.user_agent.string[:512] if has_request_context() else ""
-    log.log(
-        LEVELS.get(kind, logging.INFO),
-        "auth_event event=%s user=%s session=%s ip=%s",
-        kind.value,
-        user_id if user_id is not None else "-",
-        session_id or "-",
-        ip or "-",
-    )
-    if kind in NOT_STORED or user_id is None:
+    stored = kind not in NOT_STORED and user_id is not None
+    level = LEVELS.get(kind, logging.INFO)
+    logged = log.isEnabledFor(level)
+    if not (stored or logged):  # a refresh with DEBUG off: nothing to read from the request
         return
+    in_request = has_request_context()
+    ip = (request.remote_addr or "") if in_request else ""
+    if logged:
+        log.log(
+            level,
+            "auth_event event=%s user=%s session=%s ip=%s",
+            kind.value,
+            user_id if user_id is not None else "-",
+            session_id or "-",
+            ip or "-",
+        )
+    if not stored:
+        return
+    user_agent = request.user_agent.string[:512] if in_request else ""
     execute(
         insert(SecurityEvent),
         {
