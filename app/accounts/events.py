@@ -128,7 +128,7 @@ def _add(
             session_id or "-",
             ip or "-",
         )
-    if not stored:
+    if not stored or user_id is None:  # (stored implies a user; this tells mypy so)
         return
     user_agent = request.user_agent.string[:512] if in_request else ""
     execute(
