@@ -190,13 +190,9 @@ def passkey_options():
 @passkey_sign_in_per_address
 def passkey_sign_in():
     body = _json_body()
-    try:
-        used = verify_authentication(
-            body.get("handle"), body.get("credential"), Purpose.PASSKEY_SIGN_IN
-        )
-    except PasskeyError as error:
-        return _json_error(400, "passkey_error", error.message)
-    flows.record_passkey_use(used)
+    used = _used_passkey(body, Purpose.PASSKEY_SIGN_IN)
+    if isinstance(used, Response):
+        return used
     user = db.session.get(User, used.passkey.user_id)
     if user is None:  # pragma: no cover - a passkey row goes with its account
         return _json_error(400, "passkey_error", _("This passkey is not registered here."))
@@ -405,13 +401,19 @@ def reauth_passkey_options():
 @login_required
 def reauth_passkey():
     body = _json_body()
-    try:
-        used = verify_authentication(
-            body.get("handle"), body.get("credential"), Purpose.PASSKEY_VERIFY
-        )
-    except PasskeyError as error:
-        return _json_error(400, "passkey_error", error.message)
-    flows.record_passkey_use(used)
+    used = _used_passkey(body, Purpose.PASSKEY_VERIFY)
+    if isinstance(used, Response):
+        return used
     next_url = body.get("next") if isinstance(body.get("next"), str) else None
     target = safe_next(next_url, url_for("account.index"))
     return _reauthenticated((flows.passkey_method(used),), target, json=True)
+
+
+def _used_passkey(body: dict, purpose: Purpose):
+    """The passkey answer in a JSON body, verified and its use recorded; or the 400 answer."""
+    try:
+        used = verify_authentication(body.get("handle"), body.get("credential"), purpose)
+    except PasskeyError as error:
+        return _json_error(400, "passkey_error", error.message)
+    flows.record_passkey_use(used)
+    return used
