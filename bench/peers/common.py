@@ -112,7 +112,10 @@ def register_pages(
     logout: Callable[[], Any],
     extra_auth_routes: Callable[[Blueprint], None] | None = None,
 ) -> None:
-    """The endpoints the templates link to: main.index, auth.*, account.*, mfa.security."""
+    """The endpoints the templates link to: main.index, auth.*, account.*, mfa.security.
+
+    Every link on the account page needs its endpoint here, or ``url_for`` fails and every
+    peer answers 500 (tests/test_bench_peers.py renders the floor's page to catch that)."""
     main = Blueprint("main", __name__)
     main.add_url_rule("/", "index", lambda: "")
     auth = Blueprint("auth", __name__, url_prefix="/auth")
@@ -126,6 +129,9 @@ def register_pages(
     acct.add_url_rule("", "index", account)
     acct.add_url_rule("/sessions", "sessions", lambda: "")
     acct.add_url_rule("/password", "password", lambda: "")
+    acct.add_url_rule("/email", "change_email", lambda: "")
+    acct.add_url_rule("/export", "export", lambda: "")
+    acct.add_url_rule("/delete", "delete", lambda: "")
     mfa = Blueprint("mfa", __name__)
     mfa.add_url_rule("/account/security", "security", lambda: "")
     for bp in (main, auth, acct, mfa):
