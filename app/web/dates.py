@@ -98,8 +98,8 @@ def init_app(
 ) -> None:
     """Replace Flask-Babel's filter (after ``babel.init_app``, which installs it).
 
-    ``reader`` gives this request's locale and default time zone; the reader's own zone (the
-    ``tz`` cookie) wins over that default. A page's context may already hold the locale and
+    ``reader`` gives this request's locale and the reader's time zone (the ``tz`` cookie's,
+    through ``reader_zone``, else the default). A page's context may already hold the locale and
     the reader's zone under ``LOCALE_AND_ZONE`` (looked up once per page). ``clock`` gives
     "now" for ``timeago`` (by default the token authority's clock, so tests can move it); the
     formats are Flask-Babel's, fixed at start-up.
@@ -109,11 +109,7 @@ def init_app(
     @pass_context
     def datetimeformat(context: Context, value: datetime, format: str | None = None) -> str:
         page = context.get(LOCALE_AND_ZONE)
-        if page is not None:
-            locale, zone = page
-        else:
-            locale, default = reader()
-            zone = reader_zone(default)
+        locale, zone = page if page is not None else reader()
         return formatted(value, pattern(date_formats, format), locale, zone)
 
     def timeago(value: datetime) -> str:
@@ -122,8 +118,8 @@ def init_app(
         return time_ago(_aware(value), datetime.fromtimestamp(now, UTC), locale)
 
     def reader_zone_label() -> str:
-        locale, default = reader()
-        return zone_label(reader_zone(default), locale)
+        locale, zone = reader()
+        return zone_label(zone, locale)
 
     app.jinja_env.filters["datetimeformat"] = datetimeformat
     app.jinja_env.filters["timeago"] = timeago

@@ -15,12 +15,12 @@ import os
 from collections.abc import Callable
 from datetime import tzinfo
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -43,6 +43,10 @@ CACHED_HEADER_MAX = 256  # longer Accept-Language values are matched without cac
 # selector, so every request has the configured default time zone.
 CATALOGUES_KEY = "gatehouse.catalogues"
 TIMEZONE = "timezone"
+# The request attribute that holds its RequestI18n.
+REQUEST_MEMO = "_gatehouse_i18n"
+# Where Flask-Babel keeps its per-context state on ``g``.
+BABEL_NAMESPACE = "_flask_babel"
 VARY = ("Accept-Language", "Cookie")
 
 
@@ -94,8 +98,17 @@ def _select_locale_object() -> Locale:
     return _locale(select_locale())
 
 
-def _request_babel() -> tuple[Locale, NullTranslations, tzinfo]:
-    """(locale, translations, time zone) of this request, from Flask-Babel's public API.
+class RequestI18n(NamedTuple):
+    """What a page needs to speak to its reader, looked up once per request and locale."""
+
+    locale: Locale
+    translations: NullTranslations
+    zone: tzinfo  # the configured default time zone
+    reader_zone: tzinfo  # the ``tz`` cookie's zone, else ``zone``
+
+
+def _app_babel() -> tuple[Locale, NullTranslations, tzinfo]:
+    """(locale, translations, time zone) from Flask-Babel's public API.
 
     ``get_locale()`` is Flask-Babel's own per-request answer (so a ``force_locale`` or
     ``refresh`` is seen at once); the catalogue and time zone for it are looked up once per app.
@@ -113,35 +126,69 @@ def _request_babel() -> tuple[Locale, NullTranslations, tzinfo]:
     return entry
 
 
+def _request_babel() -> RequestI18n:
+    """This request's locale, catalogue and zones, kept on the request until its locale changes.
+
+    A page asks a dozen times (each date, each label); Flask-Babel's ``get_locale()`` and the
+    cookie read behind the reader's zone cost a few microseconds each. The memo is checked
+    against the locale Flask-Babel holds for this context (``babel_locale`` on its ``g``
+    namespace, where ``get_locale()`` caches its answer and ``force_locale`` swaps it), so a
+    mail rendered inside ``force_locale`` gets its own language and the page after it the
+    page's again (tests/web/test_i18n_memo.py holds both, and fails if Flask-Babel moves it).
+    """
+    if not has_request_context():
+        locale, translations, zone = _app_babel()
+        return RequestI18n(locale, translations, zone, zone)
+    req = cast("LocalProxy[Request]", request)._get_current_object()
+    memo: RequestI18n | None = getattr(req, REQUEST_MEMO, None)
+    if memo is not None:
+        held = getattr(
+            getattr(g._get_current_object(), BABEL_NAMESPACE, None), "babel_locale", None
+        )
+        if memo.locale is held:
+            return memo
+    locale, translations, zone = _app_babel()
+    memo = RequestI18n(locale, translations, zone, dates.reader_zone(zone))
+    setattr(req, REQUEST_MEMO, memo)
+    return memo
+
+
 def request_translations() -> NullTranslations:
     """Flask-Babel's translations for this request's current locale."""
-    return _request_babel()[1]
+    return _request_babel().translations
 
 
 def request_locale() -> Locale:
     """Flask-Babel's ``get_locale()`` for this request."""
-    return _request_babel()[0]
+    return _request_babel().locale
 
 
 def request_timezone() -> tzinfo:
     """Flask-Babel's ``get_timezone()`` for this request."""
-    return _request_babel()[2]
+    return _request_babel().zone
 
 
-def request_locale_and_timezone() -> tuple[Locale, tzinfo]:
-    """Both at once, for the date filter."""
-    locale, _translations, zone = _request_babel()
-    return locale, zone
+def request_locale_and_reader_zone() -> tuple[Locale, tzinfo]:
+    """The locale and the reader's own time zone, for the date filters."""
+    memo = _request_babel()
+    return memo.locale, memo.reader_zone
 
 
 def _bound_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
-    """Jinja's "newstyle" ``gettext`` over one catalogue: escaped, always %-formatted."""
+    """Jinja's "newstyle" ``gettext`` over one catalogue: escaped, always %-formatted.
+
+    A text without ``%`` and without variables is what formatting would return unchanged, so
+    the formatting (most of a label's cost) is skipped for it; ``%%`` and a missing variable
+    still go through ``%`` exactly as Jinja's own ``gettext`` does.
+    """
 
     @pass_context
     def gettext(context: Context, string: str, **variables: Any) -> str:
         text = translate(string)
         if context.eval_ctx.autoescape:
             text = Markup(text)
+        if not variables and "%" not in text:
+            return text
         return text % variables
 
     return gettext
@@ -170,12 +217,13 @@ def _template_i18n() -> dict[str, Any]:
     ``gettext`` from the template context first, so these win over the global callables
     installed below, which still serve templates rendered outside a request.
     """
-    locale, translations, zone = _request_babel()
+    memo = _request_babel()
+    locale = memo.locale
     return {
-        "gettext": _bound_gettext(translations.ugettext),
-        "ngettext": _bound_ngettext(translations.ungettext),
+        "gettext": _bound_gettext(memo.translations.ugettext),
+        "ngettext": _bound_ngettext(memo.translations.ungettext),
         "get_locale": lambda: locale,
-        dates.LOCALE_AND_ZONE: (locale, dates.reader_zone(zone)),
+        dates.LOCALE_AND_ZONE: (locale, memo.reader_zone),
     }
 
 
@@ -185,7 +233,7 @@ def init_app(app: Flask) -> None:
     compile_stale([os.path.join(app.root_path, d) for d in directories if d])
     babel.init_app(app, locale_selector=_select_locale_object)  # no timezone_selector
     app.extensions[CATALOGUES_KEY] = {}
-    dates.init_app(app, reader=request_locale_and_timezone)
+    dates.init_app(app, reader=request_locale_and_reader_zone)
     # The same callables Flask-Babel installs, minus the per-string lookup of the catalogue.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: request_translations().ugettext(s),
