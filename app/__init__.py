@@ -11,7 +11,9 @@ ROOT = CHECKOUT  # the repository (when run from a checkout)
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; ``test_config`` overrides every other configuration source."""
-    app = Flask(
+    from .web.application import Gatehouse
+
+    app = Gatehouse(
         __name__,
         instance_path=instance_path(),
         instance_relative_config=True,

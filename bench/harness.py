@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -168,11 +169,16 @@ class SQLCounter:
     A statement that reads a table of the page's own content (the activity list) counts as
     "page"; every other statement was spent finding out who is asking ("authentication",
     including a silent refresh's token rotation).
+
+    Only statements of the thread that counts are kept: Gatehouse's mail outbox polls its
+    table from a thread of its own every few seconds, on the same engine, and that poll is
+    no part of any request.
     """
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self.statements: list[str] = []
+        self.thread = threading.get_ident()
 
     @property
     def count(self) -> int:
@@ -187,7 +193,8 @@ class SQLCounter:
         return self.count - self.page
 
     def _on_execute(self, conn, cursor, statement, *args, **kwargs) -> None:
-        self.statements.append(statement)
+        if threading.get_ident() == self.thread:
+            self.statements.append(statement)
 
     def __enter__(self) -> SQLCounter:
         event.listen(self.engine, "before_cursor_execute", self._on_execute)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -26,7 +26,8 @@ from ..accounts.events import EventKind
 from ..db.models import User
 from ..sessions.authority import EXTENSION_KEY as AUTHORITY_KEY
 from ..sessions.authority import Authority, get_authority
-from ..sessions.revocation import get_revocation_list
+from ..sessions.revocation import EXTENSION_KEY as REVOCATION_KEY
+from ..sessions.revocation import RevocationList, get_revocation_list
 from ..sessions.store import (
     DEFAULT_AMR,
     Grant,
@@ -41,9 +42,11 @@ from .cookies import CookiePolicy, token_cookies
 API_PREFIX = "/api/"
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in person as the access token describes them (no database row)."""
+class Principal(NamedTuple):
+    """The signed-in person as the access token describes them (no database row).
+
+    Immutable like a frozen dataclass, and built by ``tuple.__new__``: one per request.
+    """
 
     user_id: int
     email: str
@@ -125,64 +128,70 @@ def authenticate() -> None:
     # The request and app objects are looked up once here, not through their proxies at
     # every use: this runs for every request.
     req = request._get_current_object()  # type: ignore[attr-defined]
-    g.user = None
-    g.tokens = PresentedTokens()
+    ctx_g = g._get_current_object()
+    ctx_g.user = None
     if req.endpoint == "static":
+        ctx_g.tokens = PresentedTokens()
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     policy: CookiePolicy = app.extensions[cookies.EXTENSION_KEY]
     if req.path.startswith(API_PREFIX):  # the JSON API: the Authorization header only
-        g.token_cookies = cookies.TokenCookies(policy, enabled=False)
+        ctx_g.tokens = PresentedTokens()
+        ctx_g.token_cookies = cookies.TokenCookies(policy, enabled=False)
         _authenticate_api()
         return
     authority: Authority = app.extensions[AUTHORITY_KEY]
     now = authority.now()
-    header = req.headers.get("Authorization")
+    # The header straight from the WSGI environ (what ``request.headers`` reads it from).
+    header = req.environ.get("HTTP_AUTHORIZATION")
     if header is not None:
-        g.token_cookies = cookies.TokenCookies(policy, enabled=False)
+        ctx_g.tokens = PresentedTokens()
+        ctx_g.token_cookies = cookies.TokenCookies(policy, enabled=False)
         _authenticate_bearer(header, authority, now)
         return
     cookie_jar = req.cookies
     access_raw = cookie_jar.get(policy.access_name)
     refresh_raw = cookie_jar.get(policy.refresh_name)
     if not access_raw and not refresh_raw:
+        ctx_g.tokens = PresentedTokens()
         return
     access = authority.verify(access_raw, TokenType.ACCESS, now) if access_raw else None
     refresh = authority.verify(refresh_raw, TokenType.REFRESH, now) if refresh_raw else None
     presented = PresentedRefresh.of(refresh_raw, refresh) if refresh is not None else None
-    g.tokens = PresentedTokens(access, refresh, current_refresh=presented)
+    ctx_g.tokens = PresentedTokens(access, refresh, current_refresh=presented)
+    revoked = app.extensions[REVOCATION_KEY]
     view = app.view_functions.get(req.endpoint)
     if getattr(view, "no_token_reissue", False):
-        if _live(access, now):
-            g.user = Principal.from_claims(access.claims)  # type: ignore[union-attr, arg-type]
+        if _live(access, now, revoked):
+            ctx_g.user = Principal.from_claims(access.claims)  # type: ignore[union-attr, arg-type]
         return
 
-    if _live(access, now):  # rows 1 and 3
+    if _live(access, now, revoked):  # rows 1 and 3
         assert access is not None and access.claims is not None
-        g.user = Principal.from_claims(access.claims)
+        ctx_g.user = Principal.from_claims(access.claims)
         if refresh is None or refresh.valid:
             return
         if (
             presented is not None
             and refresh.authentic
-            and presented.session_id == g.user.session_id
+            and presented.session_id == ctx_g.user.session_id
         ):
             grant = _try_refresh(presented, allow_expired=True)
             if grant is not None:
                 if grant.refresh_token:
                     _issued(grant, now, access=False)
                 return  # a parallel request inside the grace window: the cookies stay
-        g.tokens.current_refresh = None
+        ctx_g.tokens.current_refresh = None
         token_cookies().expire(access=False)
         return
 
-    if presented is not None and _live(refresh, now):  # row 2 (revoked sessions: no SQL)
+    if presented is not None and _live(refresh, now, revoked):  # row 2 (revoked sessions: no SQL)
         grant = _try_refresh(presented, allow_expired=False)
         if grant is not None:
-            g.user = Principal.from_grant(grant)
+            ctx_g.user = Principal.from_grant(grant)
             _issued(grant, now, access=True)
             return
-    g.tokens.current_refresh = None
+    ctx_g.tokens.current_refresh = None
     token_cookies().expire()  # row 4: whatever was sent, the browser drops both
 
 
@@ -212,13 +221,15 @@ def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:
         g.tokens.bearer_error = "invalid_token"
 
 
-def _live(token: Verified | None, now: float) -> bool:
-    """Valid, and its session was not revoked since it was issued (one O(1) lookup, no SQL)."""
+def _live(token: Verified | None, now: float, revoked: RevocationList | None = None) -> bool:
+    """Valid, and its session was not revoked since it was issued (one O(1) lookup, no SQL).
+
+    ``revoked`` is this app's revocation list when the caller has it at hand."""
     return (
         token is not None
         and token.valid
         and token.claims is not None
-        and not get_revocation_list().is_revoked(token.claims["sid"], now)
+        and not (revoked or get_revocation_list()).is_revoked(token.claims["sid"], now)
     )
 
 

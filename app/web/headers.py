@@ -27,8 +27,9 @@ HSTS = "max-age=31536000; includeSubDomains"
 SECURITY_HEADERS_KEY = "gatehouse.security_headers"
 
 
-def security_headers(cookie_secure: bool) -> tuple[tuple[str, str], ...]:
-    """The headers every response gets unless its view set them itself (built at start-up)."""
+def security_headers(cookie_secure: bool) -> tuple[tuple[str, str, str], ...]:
+    """(lower-case name, name, value) of the headers every response gets unless its view set
+    them itself (built at start-up)."""
     found = [
         ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
         ("X-Content-Type-Options", "nosniff"),
@@ -37,7 +38,7 @@ def security_headers(cookie_secure: bool) -> tuple[tuple[str, str], ...]:
     ]
     if cookie_secure:
         found.append(("Strict-Transport-Security", HSTS))
-    return tuple(found)
+    return tuple((name.lower(), name, value) for name, value in found)
 
 
 def init_app(app: Flask) -> None:
@@ -58,11 +59,14 @@ class NoStoreWhenCookieSessionInterface(SecureCookieSessionInterface):
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers iterate as pairs); one pass, not one per header
-    for name, value in current_app.extensions[SECURITY_HEADERS_KEY]:
-        if name.lower() not in present:
+    for lower, name, value in current_app.extensions[SECURITY_HEADERS_KEY]:
+        if lower not in present:
             headers.add(name, value)
     if _private(response):
-        headers["Cache-Control"] = "no-store"
+        if "cache-control" in present:  # replace the view's own
+            headers["Cache-Control"] = "no-store"
+        else:  # the usual case: nothing to look for and remove first
+            headers.add("Cache-Control", "no-store")
     return response
 
 

@@ -48,6 +48,7 @@ REQUEST_MEMO = "_gatehouse_i18n"
 # Where Flask-Babel keeps its per-context state on ``g``.
 BABEL_NAMESPACE = "_flask_babel"
 VARY = ("Accept-Language", "Cookie")
+VARY_VALUE = ", ".join(VARY)
 
 
 def _offered(value: str | None) -> str | None:
@@ -218,12 +219,23 @@ def _template_i18n() -> dict[str, Any]:
     installed below, which still serve templates rendered outside a request.
     """
     memo = _request_babel()
-    locale = memo.locale
     return {
-        "gettext": _bound_gettext(memo.translations.ugettext),
-        "ngettext": _bound_ngettext(memo.translations.ungettext),
+        **_page_callables(memo.translations, memo.locale),
+        dates.LOCALE_AND_ZONE: (memo.locale, memo.reader_zone),
+    }
+
+
+@lru_cache(maxsize=64)
+def _page_callables(translations: NullTranslations, locale: Locale) -> dict[str, Any]:
+    """The bound ``gettext``, ``ngettext`` and ``get_locale`` of one catalogue, made once.
+
+    Flask-Babel keeps each catalogue it loads (one object per language), so this holds one
+    entry per language; Flask copies the dict into each page's context and never changes it.
+    """
+    return {
+        "gettext": _bound_gettext(translations.ugettext),
+        "ngettext": _bound_ngettext(translations.ungettext),
         "get_locale": lambda: locale,
-        dates.LOCALE_AND_ZONE: (locale, memo.reader_zone),
     }
 
 
@@ -262,8 +274,8 @@ def _remember_choice(response: Response) -> Response:
         # The same URL is English or Korean depending on these headers; tell caches so.
         if "Vary" in response.headers:
             response.vary.update(VARY)
-        else:  # the usual case, without parsing and re-joining an empty header
-            response.headers["Vary"] = ", ".join(VARY)
+        else:  # the usual case: no header to parse, re-join or look for and remove
+            response.headers.add("Vary", VARY_VALUE)
     if not request.query_string or is_api_request():  # nothing to remember; the API sets none
         return response
     chosen = _offered(request.args.get("lang"))
