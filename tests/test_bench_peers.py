@@ -48,3 +48,27 @@ def test_the_floor_renders_the_account_page(tmp_path):
         assert f'href="{href}"' in page
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_bench_counts_only_the_statements_of_its_own_thread(tmp_path):
+    """The mail outbox polls on a thread of its own; its statements are no request's."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from bench.harness import SQLCounter
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'count.sqlite'}")
+    with SQLCounter(engine) as counter:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+        def elsewhere():
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 2"))
+
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+    engine.dispose()
+    assert counter.statements == ["SELECT 1"]
