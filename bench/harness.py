@@ -7,7 +7,6 @@ measures exactly that loop around an app that does nothing, so it can be reporte
 
 from __future__ import annotations
 
-import gc
 import statistics
 import threading
 import time
@@ -152,12 +151,6 @@ def _noop_app(environ, start_response):
 def harness_overhead_ns(env: dict, n: int = 200_000, rounds: int = 5) -> float:
     """What the timed loop itself costs per request (median of ``rounds``)."""
     return statistics.median(loop_ns(_noop_app, env, n) for _ in range(rounds))
-
-
-def timed_round(fn: Callable[[], float]) -> float:
-    """Run one measurement after a collection, so garbage of the last one is not billed."""
-    gc.collect()
-    return fn()
 
 
 PAGE_TABLES = ("security_events",)  # what the account page itself reads

@@ -126,7 +126,7 @@ def run(tmp: Path, sizes: list[int], rounds: int, per_round: int, log=print) -> 
         for _ in range(per_round):  # warm the page cache the same way at every size
             chain.one()
         series = Series(f"{size:,}")
-        measure([(series, chain.rounds(per_round))], rounds)
+        measure([(series, chain.batch, per_round)], rounds)
         results.append(
             {
                 "rows": size,

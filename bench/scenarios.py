@@ -4,12 +4,13 @@ as both CPU time of this process and wall-clock time."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .harness import call, environ, loop_ns, timed_round, with_cookies
+from .harness import call, environ, loop_ns, with_cookies
 from .peers.common import EMAIL
 from .subjects import Subject, check_account, expired_access_token, gatehouse_cookie_names
 
@@ -29,16 +30,20 @@ class Series:
         self.samples.append(sample)
 
 
-def steady_get(subject: Subject, n: int) -> Callable[[], Sample]:
-    """``n`` authenticated GET /account with the same cookies (the hot path)."""
+# A batch runs ``n`` requests of one scenario and returns the mean per request.
+Batch = Callable[[int], Sample]
+
+
+def steady_get(subject: Subject) -> Batch:
+    """Authenticated GET /account with the same cookies (the hot path)."""
     env = subject.account_environ()
 
-    def run() -> Sample:
+    def batch(n: int) -> Sample:
         cpu0 = time.process_time_ns()
         wall = loop_ns(subject.app, env, n)
         return Sample((time.process_time_ns() - cpu0) / n / 1000, wall / 1000)
 
-    return run
+    return batch
 
 
 class RefreshChain:
@@ -79,16 +84,13 @@ class RefreshChain:
         self.refresh = cookies[self.refresh_name]
         return cpu, wall, response.text
 
-    def rounds(self, n: int) -> Callable[[], Sample]:
-        def run() -> Sample:
-            cpu = wall = 0
-            for _ in range(n):
-                c, w, _text = self.one()
-                cpu += c
-                wall += w
-            return Sample(cpu / n / 1000, wall / n / 1000)
-
-        return run
+    def batch(self, n: int) -> Sample:
+        cpu = wall = 0
+        for _ in range(n):
+            c, w, _text = self.one()
+            cpu += c
+            wall += w
+        return Sample(cpu / n / 1000, wall / n / 1000)
 
 
 class JwtRecovery:
@@ -140,20 +142,38 @@ class JwtRecovery:
         check_account(timed(retry_env), "JWT-Extended retry")
         return cpu, wall
 
-    def rounds(self, n: int) -> Callable[[], Sample]:
-        def run() -> Sample:
-            cpu = wall = 0
-            for _ in range(n):
-                c, w = self.one()
-                cpu += c
-                wall += w
-            return Sample(cpu / n / 1000, wall / n / 1000)
-
-        return run
+    def batch(self, n: int) -> Sample:
+        cpu = wall = 0
+        for _ in range(n):
+            c, w = self.one()
+            cpu += c
+            wall += w
+        return Sample(cpu / n / 1000, wall / n / 1000)
 
 
-def measure(series: list[tuple[Series, Callable[[], Sample]]], rounds: int) -> None:
-    """Interleave the scenarios round by round, so a busy moment hits all of them alike."""
+SLICES = 10
+
+
+def measure(series: list[tuple[Series, Batch, int]], rounds: int, slices: int = SLICES) -> None:
+    """Run ``rounds`` rounds of every scenario's ``n`` requests, one sample per round each.
+
+    Within a round the scenarios take turns in ``slices`` slices (a few dozen requests, some
+    tens of milliseconds each): on a shared machine a slow spell lasts a second or more, and
+    taking turns this often bills it to every scenario alike instead of to whichever one was
+    running. Garbage of the previous round is collected before each round.
+    """
     for _ in range(rounds):
-        for target, run in series:
-            target.add(timed_round(run))
+        gc.collect()
+        cpu = [0.0] * len(series)
+        wall = [0.0] * len(series)
+        done = [0] * len(series)
+        for turn in range(slices):
+            for index, (_target, batch, n) in enumerate(series):
+                k = n // slices + (1 if turn < n % slices else 0)
+                if k:
+                    sample = batch(k)
+                    cpu[index] += sample.cpu_us * k
+                    wall[index] += sample.wall_us * k
+                    done[index] += k
+        for index, (target, _batch, _n) in enumerate(series):
+            target.add(Sample(cpu[index] / done[index], wall[index] / done[index]))

@@ -66,7 +66,7 @@ class Principal(NamedTuple):
             claims["sid"],
             bool(claims.get("ecf", True)),
             auth_time if isinstance(auth_time, int) else int(claims["iat"]),
-            tuple(str(v) for v in amr) if isinstance(amr, list) else (),
+            tuple(map(str, amr)) if isinstance(amr, list) else (),
         )
 
     @classmethod

@@ -58,7 +58,7 @@ class NoStoreWhenCookieSessionInterface(SecureCookieSessionInterface):
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers iterate as pairs); one pass, not one per header
+    present = {name.lower() for name, _value in headers}  # one pass, not one per header
     for lower, name, value in current_app.extensions[SECURITY_HEADERS_KEY]:
         if lower not in present:
             headers.add(name, value)
