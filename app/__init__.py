@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .mfa import cli as mfa_cli
     from .mfa import crypto as mfa_crypto
     from .sessions import authority, revocation, store
-    from .web import authn, errors, forms, headers, i18n, macros, proxy, signed_out, throttle
+    from .web import authn, errors, headers, i18n, macros, proxy, signed_out, throttle
 
     load_config(app, test_config)
     logs.init_app(app)
@@ -52,7 +52,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     macros.init_app(app)
     signed_out.init_app(app)
     errors.init_app(app)
-    forms.init_app(app)
     headers.init_app(app)
     proxy.init_app(app)
     cli.init_app(app)

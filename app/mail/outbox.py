@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import click
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, after_this_request, current_app, g, has_request_context
 from flask.cli import with_appcontext
 from sqlalchemy import Table, delete, event, insert, select, update
 from sqlalchemy.engine import Connection
@@ -62,7 +62,6 @@ def init_app(app: Flask) -> None:
     if not event.contains(db.session, "after_commit", _after_commit):
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_soft_rollback", _after_rollback)
-    app.after_request(_after_request)
     if app.config["MAIL_EMBEDDED_WORKER"] and not app.config["MAIL_DELIVER_ON_COMMIT"]:
         sender = EmbeddedSender(app)
         app.extensions[SENDER_KEY] = sender
@@ -95,15 +94,18 @@ def enqueue(message: Message, *, ttl: int, execute: Callable[..., Any] | None = 
         return
     execute(insert(OutgoingMail), row)
     if has_request_context():
-        setattr(g, QUEUED_KEY, True)
+        if not g.get(QUEUED_KEY):  # one wake-up per request, however many mails
+            setattr(g, QUEUED_KEY, True)
+            after_this_request(_wake_after_request)
     else:
         db.session.info[QUEUED_KEY] = True
 
 
-def _after_request(response):
-    """Wake the sender for mail queued outside the ORM session during this request."""
-    if g.pop(QUEUED_KEY, False):
-        _queued(current_app._get_current_object())  # type: ignore[attr-defined]
+def _wake_after_request(response):
+    """Wake the sender for mail queued outside the ORM session during this request (only
+    requests that queued such mail register it, with ``after_this_request``)."""
+    g.pop(QUEUED_KEY, None)
+    _queued(current_app._get_current_object())  # type: ignore[attr-defined]
     return response
 
 

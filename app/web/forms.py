@@ -4,15 +4,15 @@
 or a JSON body, which Flask-WTF would otherwise hand to text fields (a file where a password
 belongs used to be a 500). A submission that is malformed for a text form (a file part, a
 field sent more than once, a JSON body) is refused with a reason on the field, the view
-re-renders the form as it does for any invalid input, and ``init_app``'s rule answers that
-re-rendered form with 400 instead of 200.
+re-renders the form as it does for any invalid input, and that request's response is turned
+from 200 into 400 (an ``after_this_request`` callback, so no other request pays for the rule).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Response, after_this_request, g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
@@ -22,13 +22,9 @@ NOT_TEXT = _l("Send this field as plain text, once.")
 SUBMITTED = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def init_app(app: Flask) -> None:
-    app.after_request(_malformed_is_400)
-
-
 def _malformed_is_400(response: Response) -> Response:
     """A page shown again because its form was malformed is a 400, not a 200."""
-    if g.get(MALFORMED_KEY) and response.status_code == 200:
+    if response.status_code == 200:
         response.status_code = 400
     return response
 
@@ -56,7 +52,9 @@ class TextForm(FlaskForm):
         bad = malformed_parts() if self._from_request else set()
         if not bad:
             return valid
-        setattr(g, MALFORMED_KEY, True)
+        if not g.get(MALFORMED_KEY):  # one callback per request, however many forms
+            setattr(g, MALFORMED_KEY, True)
+            after_this_request(_malformed_is_400)
         visible = [field for field in self if field.type not in ("CSRFTokenField", "HiddenField")]
         named = [field for field in visible if field.name in bad]
         for field in named or visible[:1]:  # a hidden field shows no error: say it visibly
