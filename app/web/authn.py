@@ -130,13 +130,12 @@ def authenticate() -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
     ctx_g = g._get_current_object()
     ctx_g.user = None
+    ctx_g.tokens = PresentedTokens()
     if req.endpoint == "static":
-        ctx_g.tokens = PresentedTokens()
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     policy: CookiePolicy = app.extensions[cookies.EXTENSION_KEY]
     if req.path.startswith(API_PREFIX):  # the JSON API: the Authorization header only
-        ctx_g.tokens = PresentedTokens()
         ctx_g.token_cookies = cookies.TokenCookies(policy, enabled=False)
         _authenticate_api()
         return
@@ -145,7 +144,6 @@ def authenticate() -> None:
     # The header straight from the WSGI environ (what ``request.headers`` reads it from).
     header = req.environ.get("HTTP_AUTHORIZATION")
     if header is not None:
-        ctx_g.tokens = PresentedTokens()
         ctx_g.token_cookies = cookies.TokenCookies(policy, enabled=False)
         _authenticate_bearer(header, authority, now)
         return
@@ -153,7 +151,6 @@ def authenticate() -> None:
     access_raw = cookie_jar.get(policy.access_name)
     refresh_raw = cookie_jar.get(policy.refresh_name)
     if not access_raw and not refresh_raw:
-        ctx_g.tokens = PresentedTokens()
         return
     access = authority.verify(access_raw, TokenType.ACCESS, now) if access_raw else None
     refresh = authority.verify(refresh_raw, TokenType.REFRESH, now) if refresh_raw else None
@@ -229,7 +226,9 @@ def _live(token: Verified | None, now: float, revoked: RevocationList | None = N
         token is not None
         and token.valid
         and token.claims is not None
-        and not (revoked or get_revocation_list()).is_revoked(token.claims["sid"], now)
+        and not (revoked if revoked is not None else get_revocation_list()).is_revoked(
+            token.claims["sid"], now
+        )
     )
 
 
