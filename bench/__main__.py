@@ -1,8 +1,9 @@
 """``python -m bench``: the per-request table, the scaling run, and bench/results.md.
 
-Figures are medians over rounds in which the scenarios take turns every few dozen requests. The primary figure is CPU time of this process
-per request (``time.process_time``), because the machine may be shared and wall-clock time
-then also measures other people's work; wall-clock medians are printed beside it.
+Figures are medians over rounds in which the scenarios take turns every few dozen requests.
+The primary figure is CPU time of this process per request (``time.process_time``), because
+the machine may be shared and wall-clock time then also measures other people's work;
+wall-clock medians are printed beside it.
 """
 
 from __future__ import annotations
