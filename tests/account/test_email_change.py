@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.db.models import EmailToken, LoginSession, SecurityEvent, User
 from app.extensions import db
 from tests.account.life import link, post_form, text_of
-from tests.helpers import PASSWORD, AuthActions
+from tests.helpers import PASSWORD, AuthActions, without_csrf
 from tests.mailbox import mail_config, smtpd  # noqa: F401
 
 OLD, NEW = "person@example.com", "new.person@example.org"
@@ -104,7 +104,9 @@ def test_a_taken_address_gets_the_same_answer_and_no_mail(app, client, auth, per
     free = ask(client, "free@example.com")
     taken = ask(client, "taken@example.com")
     assert taken.status_code == free.status_code == 200
-    assert taken.text.replace("taken@", "X@") == free.text.replace("free@", "X@")
+    assert without_csrf(taken.text).replace("taken@", "X@") == without_csrf(free.text).replace(
+        "free@", "X@"
+    )
     assert [
         m
         for m in smtpd.inbox.to("taken@example.com")
