@@ -100,7 +100,8 @@ def init_app(
 
     ``reader`` gives this request's locale and the reader's time zone (the ``tz`` cookie's,
     through ``reader_zone``, else the default). A page's context may already hold the locale and
-    the reader's zone under ``LOCALE_AND_ZONE`` (looked up once per page). ``clock`` gives
+    the reader's zone under ``LOCALE_AND_ZONE`` (looked up once per page; a macro sees it when its
+    page imports it ``with context``), and both filters use it then. ``clock`` gives
     "now" for ``timeago`` (by default the token authority's clock, so tests can move it); the
     formats are Flask-Babel's, fixed at start-up.
     """
@@ -112,8 +113,10 @@ def init_app(
         locale, zone = page if page is not None else reader()
         return formatted(value, pattern(date_formats, format), locale, zone)
 
-    def timeago(value: datetime) -> str:
-        locale, _ = reader()
+    @pass_context
+    def timeago(context: Context, value: datetime) -> str:
+        page = context.get(LOCALE_AND_ZONE)
+        locale = page[0] if page is not None else reader()[0]
         now = clock() if clock is not None else get_authority().now()
         return time_ago(_aware(value), datetime.fromtimestamp(now, UTC), locale)
 

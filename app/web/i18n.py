@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, Request, Response, current_app, g, has_request_context, request
+from flask import Flask, Request, Response, current_app, has_request_context, request
 from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -45,8 +45,6 @@ CATALOGUES_KEY = "gatehouse.catalogues"
 TIMEZONE = "timezone"
 # The request attribute that holds its RequestI18n.
 REQUEST_MEMO = "_gatehouse_i18n"
-# Where Flask-Babel keeps its per-context state on ``g``.
-BABEL_NAMESPACE = "_flask_babel"
 VARY = ("Accept-Language", "Cookie")
 VARY_VALUE = ", ".join(VARY)
 
@@ -104,17 +102,13 @@ class RequestI18n(NamedTuple):
 
     locale: Locale
     translations: NullTranslations
-    zone: tzinfo  # the configured default time zone
-    reader_zone: tzinfo  # the ``tz`` cookie's zone, else ``zone``
+    reader_zone: tzinfo  # the ``tz`` cookie's zone, else the configured default
 
 
-def _app_babel() -> tuple[Locale, NullTranslations, tzinfo]:
-    """(locale, translations, time zone) from Flask-Babel's public API.
-
-    ``get_locale()`` is Flask-Babel's own per-request answer (so a ``force_locale`` or
-    ``refresh`` is seen at once); the catalogue and time zone for it are looked up once per app.
-    """
-    locale = get_locale()
+def _app_babel(locale: Locale) -> tuple[NullTranslations, tzinfo]:
+    """The catalogue for ``locale`` and the time zone, from Flask-Babel's public API, looked
+    up once per app (Flask-Babel keeps every catalogue it loads, and this app installs no time
+    zone selector)."""
     known = current_app.extensions[CATALOGUES_KEY]
     try:
         return known[locale]
@@ -123,33 +117,28 @@ def _app_babel() -> tuple[Locale, NullTranslations, tzinfo]:
     zone = known.get(TIMEZONE)
     if zone is None:
         zone = known[TIMEZONE] = get_timezone()
-    entry = known[locale] = (locale, get_translations(), zone)
+    entry = known[locale] = (get_translations(), zone)
     return entry
 
 
 def _request_babel() -> RequestI18n:
-    """This request's locale, catalogue and zones, kept on the request until its locale changes.
+    """This request's locale, catalogue and reader's zone, kept on the request for its locale.
 
-    A page asks a dozen times (each date, each label); Flask-Babel's ``get_locale()`` and the
-    cookie read behind the reader's zone cost a few microseconds each. The memo is checked
-    against the locale Flask-Babel holds for this context (``babel_locale`` on its ``g``
-    namespace, where ``get_locale()`` caches its answer and ``force_locale`` swaps it), so a
-    mail rendered inside ``force_locale`` gets its own language and the page after it the
-    page's again (tests/web/test_i18n_memo.py holds both, and fails if Flask-Babel moves it).
+    ``get_locale()`` is Flask-Babel's own per-request answer, asked every time, so a
+    ``force_locale`` or ``refresh`` is seen at once (a mail in the recipient's language, then
+    the page in the page's again: tests/web/test_i18n_memo.py); what follows from the locale,
+    the catalogue and the reader's zone from the ``tz`` cookie, is looked up once per request.
     """
+    locale = get_locale()
     if not has_request_context():
-        locale, translations, zone = _app_babel()
-        return RequestI18n(locale, translations, zone, zone)
+        translations, zone = _app_babel(locale)
+        return RequestI18n(locale, translations, zone)
     req = cast("LocalProxy[Request]", request)._get_current_object()
     memo: RequestI18n | None = getattr(req, REQUEST_MEMO, None)
-    if memo is not None:
-        held = getattr(
-            getattr(g._get_current_object(), BABEL_NAMESPACE, None), "babel_locale", None
-        )
-        if memo.locale is held:
-            return memo
-    locale, translations, zone = _app_babel()
-    memo = RequestI18n(locale, translations, zone, dates.reader_zone(zone))
+    if memo is not None and memo.locale is locale:
+        return memo
+    translations, zone = _app_babel(locale)
+    memo = RequestI18n(locale, translations, dates.reader_zone(zone))
     setattr(req, REQUEST_MEMO, memo)
     return memo
 
@@ -162,11 +151,6 @@ def request_translations() -> NullTranslations:
 def request_locale() -> Locale:
     """Flask-Babel's ``get_locale()`` for this request."""
     return _request_babel().locale
-
-
-def request_timezone() -> tzinfo:
-    """Flask-Babel's ``get_timezone()`` for this request."""
-    return _request_babel().zone
 
 
 def request_locale_and_reader_zone() -> tuple[Locale, tzinfo]:
