@@ -212,23 +212,19 @@ def _authenticate_bearer(header: str, authority: Authority, now: float) -> None:
         g.tokens.bearer_error = "invalid_request"
         return
     verified = authority.verify(value, TokenType.ACCESS, now)
-    if _live(verified, now):
+    if _live(verified, now, get_revocation_list()):
         g.user = Principal.from_claims(verified.claims)  # type: ignore[arg-type]
     else:
         g.tokens.bearer_error = "invalid_token"
 
 
-def _live(token: Verified | None, now: float, revoked: RevocationList | None = None) -> bool:
-    """Valid, and its session was not revoked since it was issued (one O(1) lookup, no SQL).
-
-    ``revoked`` is this app's revocation list when the caller has it at hand."""
+def _live(token: Verified | None, now: float, revoked: RevocationList) -> bool:
+    """Valid, and its session was not revoked since it was issued (one O(1) lookup, no SQL)."""
     return (
         token is not None
         and token.valid
         and token.claims is not None
-        and not (revoked if revoked is not None else get_revocation_list()).is_revoked(
-            token.claims["sid"], now
-        )
+        and not revoked.is_revoked(token.claims["sid"], now)
     )
 
 
