@@ -73,10 +73,10 @@ def _unless_idle(hook: Callable, passthrough: bool = False) -> Callable:
 def _idle_for_this_request() -> bool:
     """``limiter_idle()``, decided once per request for its three hooks (before, after and
     teardown), so the hooks of one request always agree."""
-    state = g._get_current_object().__dict__  # once, not through the proxy per access
-    idle = state.get(IDLE_KEY)
+    idle = g.get(IDLE_KEY)
     if idle is None:
-        idle = state[IDLE_KEY] = limiter_idle()
+        idle = limiter_idle()
+        setattr(g, IDLE_KEY, idle)
     return idle
 
 
